@@ -1,0 +1,49 @@
+//! The async-std backend of [anyio](https://docs.rs/anyio).
+//!
+//! async-std is deprecated upstream in favour of smol, but many programs still run on it.
+//! This crate holds only the runtime primitives anyio-core builds on: spawning on async-std's
+//! executor, its blocking pool, timers and `block_on`. All semantics live in anyio-core.
+//! Applications use the `anyio` crate, not this one.
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+#![forbid(unsafe_code)]
+
+use std::future::Future;
+use std::time::Instant;
+
+/// Spawns `future` as a detached task on async-std's executor.
+pub fn spawn<F>(future: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    drop(async_std::task::spawn(future));
+}
+
+/// The result of [`spawn_blocking`].
+pub type BlockingTask<R> = async_std::task::JoinHandle<R>;
+
+/// Runs `work` on async-std's blocking thread pool and resolves to its result.
+pub fn spawn_blocking<F, R>(work: F) -> BlockingTask<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    async_std::task::spawn_blocking(work)
+}
+
+/// A timer that fires at a given instant (async-std's own timers are async-io's).
+pub type Sleep = async_io::Timer;
+
+/// Creates a timer that fires at `deadline`.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    async_io::Timer::at(deadline)
+}
+
+/// Runs `future` to completion on the calling thread.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    async_std::task::block_on(future)
+}

@@ -1,0 +1,301 @@
+//! A node of the cancel-scope tree.
+//!
+//! Every cancel scope, task group and anyio task owns one node. A node is *effectively
+//! cancelled* when it was cancelled itself (by `cancel()` or its deadline), or when its parent
+//! is effectively cancelled and it is not shielded. The parent's status is cached in each child
+//! (`parent_cancelled`) and pushed down by [`Node::propagate`] whenever it changes, so checking
+//! a node is three atomic loads, with no walk and no lock on the poll path.
+//!
+//! Locks are only taken to change the tree's shape or to push a change down, always parent
+//! before child (`link` of a node, then `children` of its parent; `children` of a parent, then
+//! `children` of a child), so they cannot deadlock.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Instant;
+
+use atomic_waker::AtomicWaker;
+use slab::Slab;
+
+use crate::time::current_time;
+
+const NOT_CANCELLED: u8 = 0;
+const CANCELLED_BY_CALL: u8 = 1;
+const CANCELLED_BY_DEADLINE: u8 = 2;
+
+/// Locks `mutex`, ignoring poisoning: every critical section here leaves the data consistent
+/// before anything that can panic.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[derive(Debug, Default)]
+struct Link {
+    parent: Option<Arc<Node>>,
+    /// Our key in the parent's `children` while attached.
+    key: Option<usize>,
+}
+
+/// One node of the scope tree; see the module docs.
+#[derive(Debug)]
+pub(crate) struct Node {
+    link: Mutex<Link>,
+    children: Mutex<Slab<Weak<Node>>>,
+    cancel_state: AtomicU8,
+    parent_cancelled: AtomicBool,
+    shield: AtomicBool,
+    caught: AtomicBool,
+    /// How many protected regions enclose-or-are-inside this node in its task: while non-zero
+    /// the node's owner must not drop its body.
+    protect: AtomicUsize,
+    deadline: Mutex<Option<Instant>>,
+    /// Bumped on every deadline change so owners re-arm their timer without taking the lock.
+    deadline_version: AtomicU64,
+    /// The waker of the future that owns this node.
+    waker: AtomicWaker,
+    /// A task's root node: the boundary of "enclosing nodes in the same task".
+    task_root: bool,
+}
+
+impl Node {
+    /// A detached node; `task_root` marks the root node of an anyio task.
+    pub(crate) fn new(task_root: bool) -> Arc<Node> {
+        Arc::new(Node {
+            link: Mutex::new(Link::default()),
+            children: Mutex::new(Slab::new()),
+            cancel_state: AtomicU8::new(NOT_CANCELLED),
+            parent_cancelled: AtomicBool::new(false),
+            shield: AtomicBool::new(false),
+            caught: AtomicBool::new(false),
+            protect: AtomicUsize::new(0),
+            deadline: Mutex::new(None),
+            deadline_version: AtomicU64::new(0),
+            waker: AtomicWaker::new(),
+            task_root,
+        })
+    }
+
+    /// Whether this node is effectively cancelled.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancel_called()
+            || (self.parent_cancelled.load(Ordering::Acquire)
+                && !self.shield.load(Ordering::Acquire))
+    }
+
+    /// Whether cancellation reaches this node from its parent (as opposed to only itself).
+    pub(crate) fn inherits_cancellation(&self) -> bool {
+        self.parent_cancelled.load(Ordering::Acquire) && !self.shield.load(Ordering::Acquire)
+    }
+
+    /// Whether this node, effectively cancelled, is the one that catches its cancellation: the
+    /// outermost cancelled node of its task.
+    pub(crate) fn catches(&self) -> bool {
+        self.is_cancelled() && (self.task_root || !self.inherits_cancellation())
+    }
+
+    pub(crate) fn cancel_called(&self) -> bool {
+        self.cancel_state.load(Ordering::Acquire) != NOT_CANCELLED
+    }
+
+    pub(crate) fn cancel(&self) {
+        self.cancel_because(CANCELLED_BY_CALL);
+    }
+
+    pub(crate) fn cancel_for_deadline(&self) {
+        self.cancel_because(CANCELLED_BY_DEADLINE);
+    }
+
+    fn cancel_because(&self, cause: u8) {
+        if self
+            .cancel_state
+            .compare_exchange(NOT_CANCELLED, cause, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            self.waker.wake();
+            self.propagate();
+        }
+    }
+
+    pub(crate) fn shield(&self) -> bool {
+        self.shield.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_shield(&self, shield: bool) {
+        if self.shield.swap(shield, Ordering::AcqRel) != shield {
+            self.waker.wake();
+            self.propagate();
+        }
+    }
+
+    pub(crate) fn mark_caught(&self) {
+        self.caught.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn caught(&self) -> bool {
+        self.caught.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        *lock(&self.deadline)
+    }
+
+    pub(crate) fn deadline_version(&self) -> u64 {
+        self.deadline_version.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
+        *lock(&self.deadline) = deadline;
+        self.deadline_version.fetch_add(1, Ordering::AcqRel);
+        self.waker.wake();
+    }
+
+    pub(crate) fn register_waker(&self, waker: &std::task::Waker) {
+        self.waker.register(waker);
+    }
+
+    /// Wakes the future that owns this node.
+    pub(crate) fn wake(&self) {
+        self.waker.wake();
+    }
+
+    pub(crate) fn is_protected(&self) -> bool {
+        self.protect.load(Ordering::Acquire) > 0
+    }
+
+    fn protect(&self) {
+        self.protect.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn unprotect(&self) {
+        if self.protect.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.waker.wake();
+        }
+    }
+
+    pub(crate) fn parent(&self) -> Option<Arc<Node>> {
+        lock(&self.link).parent.clone()
+    }
+
+    /// Records `parent` without attaching: until [`Node::attach`] the parent does not push
+    /// cancellation to this node. Scopes attach lazily, when their body first returns
+    /// `Pending`, so a scope around a ready future never touches its parent's lock.
+    pub(crate) fn set_parent(&self, parent: Option<Arc<Node>>) {
+        let mut link = lock(&self.link);
+        debug_assert!(link.key.is_none(), "set_parent on an attached node");
+        link.parent = parent;
+    }
+
+    /// Joins the parent's children so that its cancellation reaches this node.
+    pub(crate) fn attach(self: &Arc<Self>) {
+        let changed = {
+            let mut link = lock(&self.link);
+            let Some(parent) = link.parent.clone() else {
+                return;
+            };
+            if link.key.is_some() {
+                return;
+            }
+            let mut siblings = lock(&parent.children);
+            link.key = Some(siblings.insert(Arc::downgrade(self)));
+            let before = self.is_cancelled();
+            // Read under the parent's lock: a later change of the parent pushes to us.
+            self.parent_cancelled
+                .store(parent.is_cancelled(), Ordering::Release);
+            before != self.is_cancelled()
+        };
+        if changed {
+            self.waker.wake();
+            self.propagate();
+        }
+    }
+
+    /// Leaves the parent's children; the parent link itself stays for deadline walks.
+    pub(crate) fn detach(&self) {
+        let mut link = lock(&self.link);
+        if let (Some(key), Some(parent)) = (link.key.take(), link.parent.as_ref()) {
+            lock(&parent.children).try_remove(key);
+        }
+    }
+
+    /// Moves this node under `parent` (used when `TaskGroup::start` hands a task to its group).
+    pub(crate) fn reparent(self: &Arc<Self>, parent: Arc<Node>) {
+        self.detach();
+        self.set_parent(Some(parent));
+        self.attach();
+    }
+
+    /// Pushes this node's effective status to its children, recursing where a child's own
+    /// status changes, and wakes every node whose status changed.
+    pub(crate) fn propagate(&self) {
+        let children = lock(&self.children);
+        // Computed under the lock: the last propagation to run sees the latest flags.
+        let cancelled = self.is_cancelled();
+        for (_, child) in children.iter() {
+            let Some(child) = child.upgrade() else {
+                continue;
+            };
+            let before = child.is_cancelled();
+            child.parent_cancelled.store(cancelled, Ordering::Release);
+            if child.is_cancelled() != before {
+                child.waker.wake();
+                child.propagate();
+            }
+        }
+    }
+
+    /// The earliest deadline over this node and its ancestors up to the first shield, or "now"
+    /// when the node is already effectively cancelled.
+    pub(crate) fn effective_deadline(self: &Arc<Self>) -> Option<Instant> {
+        if self.is_cancelled() {
+            return Some(current_time());
+        }
+        let mut earliest: Option<Instant> = None;
+        let mut node = Some(self.clone());
+        while let Some(current) = node {
+            if let Some(deadline) = current.deadline() {
+                earliest = Some(earliest.map_or(deadline, |e| e.min(deadline)));
+            }
+            if current.shield() {
+                break;
+            }
+            node = current.parent();
+        }
+        earliest
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.detach();
+    }
+}
+
+/// A protected region: while it lives, the enclosing nodes of its task do not drop their bodies
+/// (DESIGN §4). Ending it wakes every node whose last protection it was.
+#[derive(Debug)]
+pub(crate) struct Protection {
+    nodes: Vec<Arc<Node>>,
+}
+
+impl Protection {
+    /// Protects `start` and every enclosing node of the same task above it.
+    pub(crate) fn from(start: Option<Arc<Node>>) -> Protection {
+        let mut nodes = Vec::new();
+        let mut node = start;
+        while let Some(current) = node {
+            current.protect();
+            let task_root = current.task_root;
+            node = if task_root { None } else { current.parent() };
+            nodes.push(current);
+        }
+        Protection { nodes }
+    }
+}
+
+impl Drop for Protection {
+    fn drop(&mut self) {
+        for node in self.nodes.drain(..) {
+            node.unprotect();
+        }
+    }
+}

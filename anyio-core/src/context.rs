@@ -1,0 +1,90 @@
+//! The thread-local context of the anyio task being polled on this thread.
+//!
+//! Polls of one task nest on one thread, so a thread-local set for the duration of a poll is
+//! how code deep inside a task finds its backend, its task record and its innermost cancel
+//! scope. Every anyio task wrapper and every scope sets its part on entry and restores the
+//! previous value on exit (also when unwinding), so foreign executors that nest polls (a
+//! `block_on` inside a poll) see a consistent context.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use crate::backend::Backend;
+use crate::cancel::node::Node;
+use crate::task::TaskRecord;
+
+thread_local! {
+    static BACKEND: Cell<Option<Backend>> = const { Cell::new(None) };
+    static SCOPE: RefCell<Option<Arc<Node>>> = const { RefCell::new(None) };
+    static TASK: RefCell<Option<Arc<TaskRecord>>> = const { RefCell::new(None) };
+}
+
+/// The backend recorded by the enclosing anyio task or `run_with`, if any.
+pub(crate) fn backend() -> Option<Backend> {
+    BACKEND.with(Cell::get)
+}
+
+/// The innermost cancel scope node of the task being polled.
+pub(crate) fn current_scope() -> Option<Arc<Node>> {
+    SCOPE.with(|scope| scope.borrow().clone())
+}
+
+/// Runs `f` with the innermost scope node, without cloning it.
+pub(crate) fn with_current_scope<R>(f: impl FnOnce(Option<&Arc<Node>>) -> R) -> R {
+    SCOPE.with(|scope| f(scope.borrow().as_ref()))
+}
+
+/// The record of the anyio task being polled.
+pub(crate) fn current_task() -> Option<Arc<TaskRecord>> {
+    TASK.with(|task| task.borrow().clone())
+}
+
+/// Restores the scope that was current before [`enter_scope`] when dropped.
+#[derive(Debug)]
+pub(crate) struct ScopeGuard {
+    previous: Option<Arc<Node>>,
+}
+
+/// Makes `node` the innermost scope until the guard drops.
+pub(crate) fn enter_scope(node: Arc<Node>) -> ScopeGuard {
+    let previous = SCOPE.with(|scope| scope.replace(Some(node)));
+    ScopeGuard { previous }
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        SCOPE.with(|scope| *scope.borrow_mut() = previous);
+    }
+}
+
+/// Restores the whole previous task context when dropped.
+#[derive(Debug)]
+pub(crate) struct TaskGuard {
+    backend: Option<Backend>,
+    task: Option<Arc<TaskRecord>>,
+    scope: Option<Arc<Node>>,
+}
+
+/// Enters the context of a task: its backend, its record and its root scope.
+pub(crate) fn enter_task(
+    backend: Backend,
+    task: Option<Arc<TaskRecord>>,
+    scope: Option<Arc<Node>>,
+) -> TaskGuard {
+    TaskGuard {
+        backend: BACKEND.with(|cell| cell.replace(Some(backend))),
+        task: TASK.with(|cell| cell.replace(task)),
+        scope: SCOPE.with(|cell| cell.replace(scope)),
+    }
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        BACKEND.with(|cell| cell.set(self.backend));
+        let task = self.task.take();
+        TASK.with(|cell| *cell.borrow_mut() = task);
+        let scope = self.scope.take();
+        SCOPE.with(|cell| *cell.borrow_mut() = scope);
+    }
+}

@@ -1,0 +1,43 @@
+//! The runtime-neutral core of [anyio](https://docs.rs/anyio): every semantic of the library
+//! (cancel scopes, task groups, time, backend dispatch) is written once here, on top of a few
+//! runtime primitives that the backend crates provide, so every backend behaves the same.
+//!
+//! Applications and libraries use the `anyio` facade crate, which re-exports this one; see its
+//! documentation for the guide.
+//!
+//! # Features
+//!
+//! - `tokio`: the tokio backend.
+//! - `smol`: the smol backend.
+//! - `async-std`: the async-std backend.
+//!
+//! Features are additive; the backend in force is chosen at run time (see [`current_backend`]).
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+#![forbid(unsafe_code)]
+
+mod backend;
+pub mod cancel;
+mod context;
+mod run;
+mod runtime;
+pub mod task;
+pub mod task_group;
+pub mod time;
+
+pub use backend::{current_backend, Backend, BackendUnavailable, NoRuntime};
+pub use cancel::{
+    cancelled, checkpoint, checkpoint_if_cancelled, current_effective_deadline, fail_after,
+    fail_at, finally, move_on_after, move_on_at, CancelHandle, CancelScope, Scoped, TimeoutError,
+};
+pub use run::{run, run_with, try_run_with};
+pub use task::{get_current_task, get_running_tasks, TaskId, TaskInfo};
+pub use task_group::{
+    task_group, SpawnError, StartError, TaskError, TaskGroup, TaskGroupError, TaskHandle,
+    TaskStatus,
+};
+pub use time::{current_time, sleep, sleep_forever, sleep_until, Duration, Instant};

@@ -1,0 +1,75 @@
+use std::future::Future;
+
+use crate::backend::{Backend, BackendUnavailable};
+use crate::runtime;
+use crate::task::{InTask, TaskRecord};
+
+/// Runs `future` to completion on the default backend (the first compiled in of tokio, smol,
+/// async-std) and returns its output. The future runs as the root anyio task, named `"main"`.
+///
+/// # Panics
+///
+/// Panics when anyio was built without any backend feature, or (as the backends do) when
+/// called from inside a running async runtime: await the future there instead.
+///
+/// # Examples
+///
+/// ```
+/// let answer = anyio_core::run(async { 6 * 7 });
+/// assert_eq!(answer, 42);
+/// ```
+pub fn run<F: Future>(future: F) -> F::Output {
+    let Some(backend) = Backend::default_backend() else {
+        panic!(
+            "anyio was built without a backend: enable one of the cargo features \
+             `tokio`, `smol` or `async-std`"
+        );
+    };
+    run_with(backend, future)
+}
+
+/// Runs `future` to completion on `backend`.
+///
+/// # Panics
+///
+/// Panics with the message of [`BackendUnavailable`] when `backend`'s cargo feature is not
+/// enabled; [`try_run_with`] returns that as an error instead.
+///
+/// # Examples
+///
+/// ```
+/// use anyio_core::{current_backend, run_with, Backend};
+/// for backend in Backend::available() {
+///     assert_eq!(run_with(backend, async { current_backend() }), Some(backend));
+/// }
+/// ```
+pub fn run_with<F: Future>(backend: Backend, future: F) -> F::Output {
+    try_run_with(backend, future).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// Runs `future` to completion on `backend`, or fails if that backend was not compiled in.
+///
+/// # Errors
+///
+/// [`BackendUnavailable`], naming the cargo feature to enable.
+///
+/// # Examples
+///
+/// ```
+/// use anyio_core::{try_run_with, Backend};
+/// match try_run_with(Backend::AsyncStd, async { 1 }) {
+///     Ok(value) => assert_eq!(value, 1),
+///     Err(error) => assert!(error.to_string().contains("async-std")),
+/// }
+/// ```
+pub fn try_run_with<F: Future>(
+    backend: Backend,
+    future: F,
+) -> Result<F::Output, BackendUnavailable> {
+    let backend = backend.ensure_available()?;
+    let record = TaskRecord::register(Some("main".to_owned()), None);
+    Ok(runtime::block_on(
+        backend,
+        InTask::new(backend, record, future),
+    ))
+}

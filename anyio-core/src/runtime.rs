@@ -1,0 +1,108 @@
+//! Dispatch of the runtime primitives to the backend in force.
+//!
+//! Each function matches on [`Backend`]; with one backend compiled in the match has one arm and
+//! compiles to a direct call, so there is no dispatch cost on hot paths.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use pin_project_lite::pin_project;
+
+use crate::backend::{Backend, BackendUnavailable};
+
+#[cold]
+#[track_caller]
+#[allow(dead_code)] // unused when every backend is compiled in
+fn unavailable(backend: Backend) -> ! {
+    panic!("{}", BackendUnavailable { backend })
+}
+
+/// Spawns a detached task on `backend`.
+pub(crate) fn spawn<F>(backend: Backend, future: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    match backend {
+        #[cfg(feature = "tokio")]
+        Backend::Tokio => anyio_tokio::spawn(future),
+        #[cfg(feature = "smol")]
+        Backend::Smol => anyio_smol::spawn(future),
+        #[cfg(feature = "async-std")]
+        Backend::AsyncStd => anyio_asyncstd::spawn(future),
+        #[allow(unreachable_patterns)]
+        other => {
+            drop(future);
+            unavailable(other)
+        }
+    }
+}
+
+/// Runs `future` to completion on a fresh runtime of `backend`.
+pub(crate) fn block_on<F: Future>(backend: Backend, future: F) -> F::Output {
+    match backend {
+        #[cfg(feature = "tokio")]
+        Backend::Tokio => anyio_tokio::block_on(future),
+        #[cfg(feature = "smol")]
+        Backend::Smol => anyio_smol::block_on(future),
+        #[cfg(feature = "async-std")]
+        Backend::AsyncStd => anyio_asyncstd::block_on(future),
+        #[allow(unreachable_patterns)]
+        other => {
+            drop(future);
+            unavailable(other)
+        }
+    }
+}
+
+pin_project! {
+    /// A backend timer firing at one instant.
+    #[project = TimerProjection]
+    #[derive(Debug)]
+    pub(crate) enum Timer {
+        #[cfg(feature = "tokio")]
+        Tokio { #[pin] sleep: anyio_tokio::Sleep },
+        #[cfg(feature = "smol")]
+        Smol { timer: anyio_smol::Sleep },
+        #[cfg(feature = "async-std")]
+        AsyncStd { timer: anyio_asyncstd::Sleep },
+    }
+}
+
+impl Timer {
+    /// A timer on `backend` that fires at `deadline`.
+    pub(crate) fn new(backend: Backend, deadline: Instant) -> Timer {
+        match backend {
+            #[cfg(feature = "tokio")]
+            Backend::Tokio => Timer::Tokio {
+                sleep: anyio_tokio::sleep_until(deadline),
+            },
+            #[cfg(feature = "smol")]
+            Backend::Smol => Timer::Smol {
+                timer: anyio_smol::sleep_until(deadline),
+            },
+            #[cfg(feature = "async-std")]
+            Backend::AsyncStd => Timer::AsyncStd {
+                timer: anyio_asyncstd::sleep_until(deadline),
+            },
+            #[allow(unreachable_patterns)]
+            other => unavailable(other),
+        }
+    }
+}
+
+impl Future for Timer {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.project() {
+            #[cfg(feature = "tokio")]
+            TimerProjection::Tokio { sleep } => sleep.poll(cx),
+            #[cfg(feature = "smol")]
+            TimerProjection::Smol { timer } => Pin::new(timer).poll(cx).map(drop),
+            #[cfg(feature = "async-std")]
+            TimerProjection::AsyncStd { timer } => Pin::new(timer).poll(cx).map(drop),
+        }
+    }
+}

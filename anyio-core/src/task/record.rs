@@ -1,0 +1,195 @@
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use crate::backend::Backend;
+use crate::cancel::node::{lock, Node};
+use crate::context;
+
+/// A unique identifier of an anyio task within the process.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// let task = anyio_core::get_current_task().unwrap();
+/// println!("running as task {}", task.id);
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(u64);
+
+impl TaskId {
+    /// The identifier as a number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// assert!(anyio_core::get_current_task().unwrap().id.as_u64() > 0);
+    /// # });
+    /// ```
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What anyio knows about a task: its id, name and the task that spawned it.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// let main = anyio_core::get_current_task().unwrap();
+/// assert_eq!(main.name.as_deref(), Some("main"));
+/// assert_eq!(main.parent_id, None);
+/// # });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskInfo {
+    /// The task's unique id.
+    pub id: TaskId,
+    /// The name given when it was spawned, if any.
+    pub name: Option<String>,
+    /// The task that spawned it; `None` for a root task.
+    pub parent_id: Option<TaskId>,
+}
+
+/// The registry entry of a live anyio task.
+#[derive(Debug)]
+pub(crate) struct TaskRecord {
+    id: TaskId,
+    name: Option<String>,
+    parent_id: Option<TaskId>,
+}
+
+const SHARDS: usize = 16;
+
+/// Live tasks, sharded by id so that spawns on different threads rarely meet on one lock.
+static REGISTRY: LazyLock<[Mutex<HashMap<u64, Arc<TaskRecord>>>; SHARDS]> =
+    LazyLock::new(|| std::array::from_fn(|_| Mutex::new(HashMap::new())));
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl TaskRecord {
+    /// Registers a new live task; [`TaskRecord::unregister`] removes it.
+    pub(crate) fn register(name: Option<String>, parent_id: Option<TaskId>) -> Arc<TaskRecord> {
+        let id = TaskId(NEXT_ID.fetch_add(1, Ordering::Relaxed));
+        let record = Arc::new(TaskRecord {
+            id,
+            name,
+            parent_id,
+        });
+        lock(&REGISTRY[shard(id)]).insert(id.0, record.clone());
+        record
+    }
+
+    pub(crate) fn unregister(&self) {
+        lock(&REGISTRY[shard(self.id)]).remove(&self.id.0);
+    }
+
+    pub(crate) fn id(&self) -> TaskId {
+        self.id
+    }
+
+    fn info(&self) -> TaskInfo {
+        TaskInfo {
+            id: self.id,
+            name: self.name.clone(),
+            parent_id: self.parent_id,
+        }
+    }
+}
+
+fn shard(id: TaskId) -> usize {
+    (id.0 % SHARDS as u64) as usize
+}
+
+/// The anyio task this code runs in, or `None` outside anyio tasks (for example in a task
+/// spawned with plain `tokio::spawn`).
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// let task = anyio_core::get_current_task().expect("inside anyio::run");
+/// assert_eq!(task.name.as_deref(), Some("main"));
+/// # });
+/// ```
+pub fn get_current_task() -> Option<TaskInfo> {
+    context::current_task().map(|record| record.info())
+}
+
+/// Every live anyio task in the process, in no particular order.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// let me = anyio_core::get_current_task().unwrap();
+/// assert!(anyio_core::get_running_tasks().iter().any(|task| task.id == me.id));
+/// # });
+/// ```
+pub fn get_running_tasks() -> Vec<TaskInfo> {
+    REGISTRY
+        .iter()
+        .flat_map(|shard| {
+            lock(shard)
+                .values()
+                .map(|record| record.info())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+pin_project! {
+    /// Polls a future inside the context of an anyio task: its backend, record and root scope.
+    #[derive(Debug)]
+    pub(crate) struct InTask<F> {
+        backend: Backend,
+        record: Arc<TaskRecord>,
+        root: Option<Arc<Node>>,
+        #[pin]
+        future: F,
+    }
+
+    impl<F> PinnedDrop for InTask<F> {
+        fn drop(this: Pin<&mut Self>) {
+            this.record.unregister();
+        }
+    }
+}
+
+impl<F> InTask<F> {
+    pub(crate) fn new(backend: Backend, record: Arc<TaskRecord>, future: F) -> InTask<F> {
+        InTask {
+            backend,
+            record,
+            root: None,
+            future,
+        }
+    }
+}
+
+impl<F: Future> Future for InTask<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _entered =
+            context::enter_task(*this.backend, Some(this.record.clone()), this.root.clone());
+        this.future.poll(cx)
+    }
+}

@@ -1,0 +1,200 @@
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use super::error::TaskGroupError;
+use super::handle::TaskGroup;
+use super::shared::{Failure, GroupShared};
+use crate::cancel::node::{Node, Protection};
+use crate::cancel::DeadlineTimer;
+use crate::context;
+
+/// Runs `body` with a [`TaskGroup`] to spawn children into, and resolves once the body and
+/// every child have ended: no child outlives its group.
+///
+/// - `Ok(value)`: the body returned `Ok(value)` and nothing failed.
+/// - `Err(TaskGroupError::Failed(errors))`: the body or children failed. The first failure
+///   cancels the group (body and children); every error is collected, including errors
+///   children return while being cancelled.
+/// - `Err(TaskGroupError::Cancelled)`: the group's own scope was cancelled
+///   ([`TaskGroup::cancel`], its deadline) before the body produced a value.
+///
+/// A panic in the body or a child cancels the group too, and resumes here once every child
+/// has ended.
+///
+/// # Cancellation
+///
+/// When an enclosing scope is cancelled, the group cancels its children and **waits for them**
+/// (it is a protected region) before the enclosing scope drops it. Collected errors are still
+/// returned in that case, so nothing is lost.
+///
+/// Dropping the group future by other means (outside any anyio scope, say in a plain
+/// `tokio::select!`) cancels the children but cannot wait for them: they end in the
+/// background at their next `Pending`.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::{task_group, time::{sleep, Duration}};
+///
+/// let result = task_group(|tg| async move {
+///     for delay in [3, 1, 2] {
+///         tg.start_soon(async move {
+///             sleep(Duration::from_millis(delay)).await;
+///             println!("child {delay} done");
+///         })?;
+///     }
+///     Ok::<_, anyio_core::SpawnError>("all spawned")
+/// })
+/// .await;
+/// assert_eq!(result, Ok("all spawned"));
+/// # });
+/// ```
+pub fn task_group<F, Fut, T, E>(body: F) -> TaskGroupFuture<Fut, T, E>
+where
+    F: FnOnce(TaskGroup<E>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Send + 'static,
+{
+    let shared = GroupShared::new();
+    let body = body(TaskGroup::new(shared.clone()));
+    TaskGroupFuture {
+        shared,
+        started: false,
+        finished: false,
+        protection: None,
+        value: None,
+        deadline: DeadlineTimer::new(),
+        body: Some(body),
+    }
+}
+
+pin_project! {
+    /// The future returned by [`task_group`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct TaskGroupFuture<Fut, T, E> {
+        shared: Arc<GroupShared<E>>,
+        started: bool,
+        finished: bool,
+        // Held from the first poll until every child ended: enclosing scopes must not drop the
+        // group while it still has children to wait for.
+        protection: Option<Protection>,
+        value: Option<T>,
+        #[pin]
+        deadline: DeadlineTimer,
+        #[pin]
+        body: Option<Fut>,
+    }
+
+    impl<Fut, T, E> PinnedDrop for TaskGroupFuture<Fut, T, E> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if !*this.finished {
+                // Dropped from outside anyio's scopes: the children are cancelled but cannot
+                // be awaited.
+                this.shared.close();
+                this.shared.node.cancel();
+            }
+            this.shared.node.detach();
+        }
+    }
+}
+
+impl<Fut, T, E> fmt::Debug for TaskGroupFuture<Fut, T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroupFuture")
+            .field("body_done", &self.body.is_none())
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Fut, T, E> Future for TaskGroupFuture<Fut, T, E>
+where
+    Fut: Future<Output = Result<T, E>>,
+    E: Send + 'static,
+{
+    type Output = Result<T, TaskGroupError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let shared: &GroupShared<E> = this.shared;
+        let node: &Arc<Node> = &shared.node;
+        if *this.finished {
+            // Cancelled through an enclosing scope that is about to drop us, or that was
+            // shielded meanwhile: then there is no value to give.
+            return if node.inherits_cancellation() {
+                Poll::Pending
+            } else {
+                Poll::Ready(Err(TaskGroupError::Cancelled))
+            };
+        }
+        if !*this.started {
+            *this.started = true;
+            shared.backend();
+            let enclosing = context::current_scope();
+            node.set_parent(enclosing.clone());
+            node.attach();
+            *this.protection = Some(Protection::from(enclosing));
+        }
+        this.deadline.as_mut().poll(node, cx);
+
+        if let Some(body) = this.body.as_mut().as_pin_mut() {
+            let polled = {
+                let _entered = context::enter_scope(node.clone());
+                catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
+            };
+            match polled {
+                Ok(Poll::Pending) => {}
+                Ok(Poll::Ready(Ok(value))) => {
+                    *this.value = Some(value);
+                    this.body.set(None);
+                }
+                Ok(Poll::Ready(Err(error))) => {
+                    this.body.set(None);
+                    shared.fail(Failure::Error(error));
+                }
+                Err(payload) => {
+                    this.body.set(None);
+                    shared.fail(Failure::Panic(payload));
+                }
+            }
+        }
+        node.register_waker(cx.waker());
+        this.deadline.as_mut().poll(node, cx);
+        if this.body.is_some() {
+            if !node.is_cancelled() || node.is_protected() {
+                return Poll::Pending;
+            }
+            this.body.set(None);
+        }
+
+        let Some((errors, panic)) = shared.try_close() else {
+            return Poll::Pending;
+        };
+        *this.finished = true;
+        // Waking the enclosing scopes lets one that is cancelled drop us now.
+        *this.protection = None;
+        node.detach();
+        if let Some(payload) = panic {
+            resume_unwind(payload);
+        }
+        if !errors.is_empty() {
+            return Poll::Ready(Err(TaskGroupError::Failed(errors)));
+        }
+        if let Some(value) = this.value.take() {
+            return Poll::Ready(Ok(value));
+        }
+        if node.inherits_cancellation() {
+            return Poll::Pending;
+        }
+        node.mark_caught();
+        Poll::Ready(Err(TaskGroupError::Cancelled))
+    }
+}

@@ -1,0 +1,419 @@
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use super::child::ChildTask;
+use super::error::{SpawnError, StartError};
+use super::outcome::{Finish, Outcome, TaskResult};
+use super::shared::{Failure, GroupShared};
+use super::start::{StartFinisher, StartSlot, StartWait, TaskStatus};
+use super::task_handle::{HandleSlot, TaskHandle};
+use super::TaskError;
+use crate::cancel::node::Node;
+use crate::cancel::CancelHandle;
+use crate::context;
+use crate::runtime;
+use crate::task::TaskRecord;
+
+/// A handle to a running [`task_group`](super::task_group), for spawning children into it.
+///
+/// Cheap to clone and `Send`: children may spawn siblings through it. Spawning after the
+/// group finished is an error ([`SpawnError::GroupFinished`]), never a silent drop.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::task_group;
+/// let total = task_group(|tg| async move {
+///     let worker = tg.clone();
+///     tg.start_soon(async move {
+///         // A child spawning a sibling.
+///         worker.start_soon(async {}).unwrap();
+///     })
+///     .unwrap();
+///     Ok::<_, ()>(3)
+/// })
+/// .await;
+/// assert_eq!(total, Ok(3));
+/// # });
+/// ```
+pub struct TaskGroup<E> {
+    shared: Arc<GroupShared<E>>,
+}
+
+impl<E> Clone for TaskGroup<E> {
+    fn clone(&self) -> Self {
+        TaskGroup {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<E> fmt::Debug for TaskGroup<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("cancel_called", &self.shared.node.cancel_called())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Send + 'static> TaskGroup<E> {
+    pub(crate) fn new(shared: Arc<GroupShared<E>>) -> TaskGroup<E> {
+        TaskGroup { shared }
+    }
+
+    /// Starts a child task that runs `future` on the backend's executor (in parallel on
+    /// multi-threaded runtimes). Its error, if any, cancels the group and is collected.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::GroupFinished`] if the group has ended.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside any async runtime, with a message saying how to start one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::task_group;
+    /// task_group(|tg| async move {
+    ///     tg.start_soon(async { println!("child") })?;
+    ///     Ok::<_, anyio_core::SpawnError>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub fn start_soon<F, R>(&self, future: F) -> Result<(), SpawnError>
+    where
+        F: Future<Output = R> + Send + 'static,
+        R: TaskResult<E>,
+    {
+        self.task().start_soon(future)
+    }
+
+    /// Starts a child task and returns a [`TaskHandle`] to await its value or cancel it alone.
+    /// An error from the task goes to the group (and the handle reports
+    /// [`TaskError::Failed`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::GroupFinished`] if the group has ended.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside any async runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::task_group;
+    /// task_group(|tg| async move {
+    ///     let a = tg.spawn(async { Ok::<_, ()>(1) }).unwrap();
+    ///     let b = tg.spawn(async { Ok::<_, ()>(2) }).unwrap();
+    ///     assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
+    ///     Ok::<_, ()>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub fn spawn<F, T>(&self, future: F) -> Result<TaskHandle<T>, SpawnError>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.task().spawn(future)
+    }
+
+    /// Starts a task and waits until it calls [`TaskStatus::started`], returning the value it
+    /// passed. Until then the task belongs to the caller: the group's cancellation does not
+    /// reach it and its failure comes back from `start` (not to the group); afterwards it is
+    /// an ordinary child of the group.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError`]: the task failed, returned or was cancelled before `started`, or the
+    /// group had finished. A panic before `started` resumes in the caller.
+    ///
+    /// # Cancellation
+    ///
+    /// If the caller is cancelled while waiting, the task (still the caller's) is cancelled
+    /// too; the group still waits for it to end.
+    ///
+    /// # Examples
+    ///
+    /// See [`TaskStatus`].
+    pub async fn start<F, Fut, V, R>(&self, task: F) -> Result<V, StartError<E>>
+    where
+        F: FnOnce(TaskStatus<V>) -> Fut,
+        Fut: Future<Output = R> + Send + 'static,
+        R: TaskResult<E>,
+        V: Send + 'static,
+    {
+        self.task().start(task).await
+    }
+
+    /// Cancels the group: its body and every child (unshielded) are cancelled, and the group
+    /// resolves once all of them ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::{task_group, time::sleep_forever, TaskGroupError};
+    /// let result = task_group(|tg| async move {
+    ///     tg.start_soon(async { sleep_forever().await; })?;
+    ///     tg.cancel();
+    ///     sleep_forever().await;
+    ///     Ok::<(), anyio_core::SpawnError>(())
+    /// })
+    /// .await;
+    /// assert_eq!(result, Err(TaskGroupError::Cancelled));
+    /// # });
+    /// ```
+    pub fn cancel(&self) {
+        self.shared.node.cancel();
+    }
+
+    /// A handle to the group's cancel scope: cancel it, or give it a deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::{task_group, time::{current_time, sleep_forever, Duration}};
+    /// let result = task_group(|tg| async move {
+    ///     tg.cancel_handle().set_deadline(current_time() + Duration::from_millis(2));
+    ///     sleep_forever().await;
+    ///     Ok::<(), ()>(())
+    /// })
+    /// .await;
+    /// assert!(result.is_err());
+    /// # });
+    /// ```
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle::new(self.shared.node.clone())
+    }
+
+    /// A builder for a child with options (a name shown by
+    /// [`get_running_tasks`](crate::get_running_tasks)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::{get_current_task, task_group};
+    /// task_group(|tg| async move {
+    ///     tg.task().name("worker").start_soon(async {
+    ///         assert_eq!(get_current_task().unwrap().name.as_deref(), Some("worker"));
+    ///     })?;
+    ///     Ok::<_, anyio_core::SpawnError>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub fn task(&self) -> TaskBuilder<'_, E> {
+        TaskBuilder {
+            group: self,
+            name: None,
+        }
+    }
+
+    /// Spawns a child with root `node` hanging under `parent`.
+    fn spawn_child<F, K>(
+        &self,
+        name: Option<String>,
+        node: Arc<Node>,
+        parent: Option<Arc<Node>>,
+        future: F,
+        finisher: K,
+    ) -> Result<(), SpawnError>
+    where
+        F: Future + Send + 'static,
+        K: Finish<F::Output>,
+    {
+        let backend = self.shared.backend();
+        if !self.shared.add_child() {
+            return Err(SpawnError::GroupFinished);
+        }
+        node.set_parent(parent);
+        node.attach();
+        let parent_id = context::current_task().map(|task| task.id());
+        let record = TaskRecord::register(name, parent_id);
+        runtime::spawn(
+            backend,
+            ChildTask::new(backend, record, node, future, finisher),
+        );
+        Ok(())
+    }
+}
+
+/// Options for one child task; see [`TaskGroup::task`].
+pub struct TaskBuilder<'a, E> {
+    group: &'a TaskGroup<E>,
+    name: Option<String>,
+}
+
+impl<E> fmt::Debug for TaskBuilder<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskBuilder")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Send + 'static> TaskBuilder<'_, E> {
+    /// Names the task, for introspection and debugging.
+    ///
+    /// # Examples
+    ///
+    /// See [`TaskGroup::task`].
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// [`TaskGroup::start_soon`] with these options.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::GroupFinished`] if the group has ended.
+    ///
+    /// # Examples
+    ///
+    /// See [`TaskGroup::task`].
+    pub fn start_soon<F, R>(self, future: F) -> Result<(), SpawnError>
+    where
+        F: Future<Output = R> + Send + 'static,
+        R: TaskResult<E>,
+    {
+        let group = self.group;
+        let finisher = SoonFinisher {
+            shared: group.shared.clone(),
+        };
+        let parent = Some(group.shared.node.clone());
+        group.spawn_child(self.name, Node::new(true), parent, future, finisher)
+    }
+
+    /// [`TaskGroup::spawn`] with these options.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::GroupFinished`] if the group has ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::task_group;
+    /// task_group(|tg| async move {
+    ///     let handle = tg.task().name("adder").spawn(async { Ok::<_, ()>(1 + 1) }).unwrap();
+    ///     assert_eq!(handle.await, Ok(2));
+    ///     Ok::<_, ()>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub fn spawn<F, T>(self, future: F) -> Result<TaskHandle<T>, SpawnError>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let group = self.group;
+        let slot = HandleSlot::new();
+        let finisher = SpawnFinisher {
+            shared: group.shared.clone(),
+            slot: slot.clone(),
+        };
+        let node = Node::new(true);
+        let parent = Some(group.shared.node.clone());
+        group.spawn_child(self.name, node.clone(), parent, future, finisher)?;
+        Ok(TaskHandle::new(slot, node))
+    }
+
+    /// [`TaskGroup::start`] with these options.
+    ///
+    /// # Errors
+    ///
+    /// See [`TaskGroup::start`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::{task_group, TaskStatus};
+    /// task_group(|tg| async move {
+    ///     let ready = tg.task().name("server").start(|status: TaskStatus<&str>| async move {
+    ///         status.started("listening");
+    ///     });
+    ///     assert_eq!(ready.await, Ok("listening"));
+    ///     Ok::<_, ()>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub async fn start<F, Fut, V, R>(self, task: F) -> Result<V, StartError<E>>
+    where
+        F: FnOnce(TaskStatus<V>) -> Fut,
+        Fut: Future<Output = R> + Send + 'static,
+        R: TaskResult<E>,
+        V: Send + 'static,
+    {
+        let group = self.group;
+        let slot = StartSlot::new();
+        // Until `started`, the task hangs under the caller's scope, not the group's.
+        let caller_scope = context::current_scope();
+        let task_node = Node::new(true);
+        let status = TaskStatus::new(slot.clone(), task_node.clone(), group.shared.node.clone());
+        let finisher = StartFinisher {
+            slot: slot.clone(),
+            shared: group.shared.clone(),
+        };
+        let future = task(status);
+        group.spawn_child(self.name, task_node, caller_scope, future, finisher)?;
+        StartWait { slot }.await
+    }
+}
+
+/// Routes a `start_soon` child's outcome to its group.
+struct SoonFinisher<E> {
+    shared: Arc<GroupShared<E>>,
+}
+
+impl<R: TaskResult<E>, E: Send + 'static> Finish<R> for SoonFinisher<E> {
+    fn finish(self, outcome: Outcome<R>) {
+        let failure = match outcome {
+            Outcome::Completed(result) => result.into_result().err().map(Failure::Error),
+            Outcome::Cancelled => None,
+            Outcome::Panicked(payload) => Some(Failure::Panic(payload)),
+        };
+        self.shared.child_done(failure);
+    }
+}
+
+/// Routes a `spawn` child's value to its handle and its failure to its group.
+struct SpawnFinisher<T, E> {
+    shared: Arc<GroupShared<E>>,
+    slot: Arc<HandleSlot<T>>,
+}
+
+impl<T: Send + 'static, E: Send + 'static> Finish<Result<T, E>> for SpawnFinisher<T, E> {
+    fn finish(self, outcome: Outcome<Result<T, E>>) {
+        let (result, failure) = match outcome {
+            Outcome::Completed(Ok(value)) => (Ok(value), None),
+            Outcome::Completed(Err(error)) => (Err(TaskError::Failed), Some(Failure::Error(error))),
+            Outcome::Cancelled => (Err(TaskError::Cancelled), None),
+            Outcome::Panicked(payload) => (Err(TaskError::Panicked), Some(Failure::Panic(payload))),
+        };
+        self.slot.set(result);
+        self.shared.child_done(failure);
+    }
+}

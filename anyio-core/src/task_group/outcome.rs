@@ -1,0 +1,46 @@
+use std::any::Any;
+
+/// What a child task's future may return: `()` for a task that cannot fail, or `Result<(), E>`
+/// whose error goes to the task group.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// anyio_core::task_group(|tg| async move {
+///     tg.start_soon(async {}).unwrap(); // `()`
+///     tg.start_soon(async { Ok(()) }).unwrap(); // `Result<(), E>`
+///     Ok::<_, std::io::Error>(())
+/// })
+/// .await
+/// .unwrap();
+/// # });
+/// ```
+pub trait TaskResult<E> {
+    /// Converts the task's output into the group's error type.
+    fn into_result(self) -> Result<(), E>;
+}
+
+impl<E> TaskResult<E> for () {
+    fn into_result(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+impl<E> TaskResult<E> for Result<(), E> {
+    fn into_result(self) -> Result<(), E> {
+        self
+    }
+}
+
+/// How a child task's future ended.
+pub(crate) enum Outcome<T> {
+    Completed(T),
+    Cancelled,
+    Panicked(Box<dyn Any + Send>),
+}
+
+/// Receives a child task's outcome, exactly once.
+pub(crate) trait Finish<T>: Send + 'static {
+    fn finish(self, outcome: Outcome<T>);
+}

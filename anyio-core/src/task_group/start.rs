@@ -1,0 +1,199 @@
+use std::fmt;
+use std::future::Future;
+use std::panic::resume_unwind;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use atomic_waker::AtomicWaker;
+
+use super::error::StartError;
+use super::outcome::{Finish, Outcome, TaskResult};
+use super::shared::{Failure, GroupShared};
+use crate::cancel::node::{lock, Node};
+
+enum StartState<V, E> {
+    Waiting,
+    Started(V),
+    /// `started` was called and the value taken by the caller.
+    Delivered,
+    Ended(StartEnd<E>),
+}
+
+enum StartEnd<E> {
+    Failed(E),
+    NotStarted,
+    Cancelled,
+    Panicked(Box<dyn std::any::Any + Send>),
+}
+
+/// Meeting point of a task being started and the caller of `start`.
+pub(crate) struct StartSlot<V, E> {
+    state: Mutex<StartState<V, E>>,
+    waker: AtomicWaker,
+}
+
+impl<V, E> StartSlot<V, E> {
+    pub(crate) fn new() -> Arc<StartSlot<V, E>> {
+        Arc::new(StartSlot {
+            state: Mutex::new(StartState::Waiting),
+            waker: AtomicWaker::new(),
+        })
+    }
+
+    fn is_started(&self) -> bool {
+        matches!(
+            *lock(&self.state),
+            StartState::Started(_) | StartState::Delivered
+        )
+    }
+
+    fn end(&self, end: StartEnd<E>) {
+        *lock(&self.state) = StartState::Ended(end);
+        self.waker.wake();
+    }
+}
+
+/// Handed to a task started with [`TaskGroup::start`](super::TaskGroup::start): the task calls
+/// [`started`](TaskStatus::started) once it is ready, which hands a value to the caller of
+/// `start` and moves the task into its group.
+///
+/// `started` consumes the status, so calling it twice cannot compile:
+///
+/// ```compile_fail
+/// # fn check(status: anyio_core::TaskStatus<()>) {
+/// status.started(());
+/// status.started(());
+/// # }
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::{task_group, TaskStatus, time::sleep_forever};
+/// task_group(|tg| async move {
+///     let port = tg
+///         .start(|status: TaskStatus<u16>| async move {
+///             status.started(8080);
+///             sleep_forever().await;
+///         })
+///         .await
+///         .unwrap();
+///     assert_eq!(port, 8080);
+///     tg.cancel();
+///     Ok::<_, ()>(())
+/// })
+/// .await
+/// .unwrap();
+/// # });
+/// ```
+pub struct TaskStatus<V> {
+    deliver: Box<dyn FnOnce(V) + Send>,
+}
+
+impl<V> TaskStatus<V> {
+    pub(crate) fn new<E: Send + 'static>(
+        slot: Arc<StartSlot<V, E>>,
+        task: Arc<Node>,
+        group: Arc<Node>,
+    ) -> TaskStatus<V>
+    where
+        V: Send + 'static,
+    {
+        TaskStatus {
+            deliver: Box::new(move |value| {
+                {
+                    let mut state = lock(&slot.state);
+                    if let StartState::Waiting = *state {
+                        *state = StartState::Started(value);
+                    }
+                }
+                // From now on the task belongs to its group: the group's cancellation reaches
+                // it, the caller's no longer does.
+                task.reparent(group);
+                slot.waker.wake();
+            }),
+        }
+    }
+
+    /// Reports that the task has started, handing `value` to the caller of `start`.
+    ///
+    /// # Examples
+    ///
+    /// See [`TaskStatus`].
+    pub fn started(self, value: V) {
+        (self.deliver)(value);
+    }
+}
+
+impl<V> fmt::Debug for TaskStatus<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskStatus").finish_non_exhaustive()
+    }
+}
+
+/// Routes the outcome of a started task: to the caller of `start` before `started`, to the
+/// group after.
+pub(crate) struct StartFinisher<V, E> {
+    pub(crate) slot: Arc<StartSlot<V, E>>,
+    pub(crate) shared: Arc<GroupShared<E>>,
+}
+
+impl<R, V, E> Finish<R> for StartFinisher<V, E>
+where
+    R: TaskResult<E>,
+    V: Send + 'static,
+    E: Send + 'static,
+{
+    fn finish(self, outcome: Outcome<R>) {
+        if self.slot.is_started() {
+            let failure = match outcome {
+                Outcome::Completed(result) => result.into_result().err().map(Failure::Error),
+                Outcome::Cancelled => None,
+                Outcome::Panicked(payload) => Some(Failure::Panic(payload)),
+            };
+            self.shared.child_done(failure);
+            return;
+        }
+        self.slot.end(match outcome {
+            Outcome::Completed(result) => match result.into_result() {
+                Ok(()) => StartEnd::NotStarted,
+                Err(error) => StartEnd::Failed(error),
+            },
+            Outcome::Cancelled => StartEnd::Cancelled,
+            Outcome::Panicked(payload) => StartEnd::Panicked(payload),
+        });
+        self.shared.child_done(None);
+    }
+}
+
+/// Waits for a started task's value.
+pub(crate) struct StartWait<V, E> {
+    pub(crate) slot: Arc<StartSlot<V, E>>,
+}
+
+impl<V, E> Future for StartWait<V, E> {
+    type Output = Result<V, StartError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.slot.waker.register(cx.waker());
+        let mut state = lock(&self.slot.state);
+        match std::mem::replace(&mut *state, StartState::Delivered) {
+            StartState::Started(value) => Poll::Ready(Ok(value)),
+            StartState::Ended(end) => {
+                drop(state);
+                match end {
+                    StartEnd::Failed(error) => Poll::Ready(Err(StartError::Failed(error))),
+                    StartEnd::NotStarted => Poll::Ready(Err(StartError::NotStarted)),
+                    StartEnd::Cancelled => Poll::Ready(Err(StartError::Cancelled)),
+                    StartEnd::Panicked(payload) => resume_unwind(payload),
+                }
+            }
+            other => {
+                *state = other;
+                Poll::Pending
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! The smol backend of [anyio](https://docs.rs/anyio).
+//!
+//! This crate holds only the runtime primitives that anyio-core builds on: spawning a detached
+//! task on smol's global executor, blocking work through the `blocking` pool, `async-io`
+//! timers and `block_on`. All semantics live in anyio-core. Applications use the `anyio`
+//! crate, not this one.
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+#![forbid(unsafe_code)]
+
+use std::future::Future;
+use std::time::Instant;
+
+/// Spawns `future` as a detached task on smol's global executor.
+pub fn spawn<F>(future: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    smol::spawn(future).detach();
+}
+
+/// The result of [`spawn_blocking`].
+pub type BlockingTask<R> = smol::Task<R>;
+
+/// Runs `work` on the `blocking` thread pool and resolves to its result.
+pub fn spawn_blocking<F, R>(work: F) -> BlockingTask<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    smol::unblock(work)
+}
+
+/// A timer that fires at a given instant.
+pub type Sleep = async_io::Timer;
+
+/// Creates a timer that fires at `deadline`.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    async_io::Timer::at(deadline)
+}
+
+/// Runs `future` to completion on the calling thread, driving the async-io reactor.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    smol::block_on(future)
+}

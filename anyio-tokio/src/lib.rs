@@ -1,0 +1,90 @@
+//! The tokio backend of [anyio](https://docs.rs/anyio).
+//!
+//! This crate holds only the runtime primitives that anyio-core builds on: spawning a detached
+//! task, spawning blocking work, a timer, `block_on`, and detecting an ambient tokio runtime.
+//! All semantics (cancel scopes, task groups, ...) live in anyio-core, so that every backend
+//! behaves identically. Applications use the `anyio` crate, not this one.
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+#![forbid(unsafe_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// Spawns `future` as a detached task on the current tokio runtime.
+///
+/// # Panics
+///
+/// Panics if called outside a tokio runtime; anyio-core checks [`is_ambient`] first.
+pub fn spawn<F>(future: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    drop(tokio::runtime::Handle::current().spawn(future));
+}
+
+/// Runs `work` on tokio's blocking thread pool and resolves to its result.
+///
+/// The closure must not panic: anyio-core catches unwinding before handing work over.
+pub fn spawn_blocking<F, R>(work: F) -> BlockingTask<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    BlockingTask {
+        handle: tokio::runtime::Handle::current().spawn_blocking(work),
+    }
+}
+
+/// The result of [`spawn_blocking`].
+#[derive(Debug)]
+pub struct BlockingTask<R> {
+    handle: tokio::task::JoinHandle<R>,
+}
+
+impl<R> Future for BlockingTask<R> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
+        Pin::new(&mut self.handle)
+            .poll(cx)
+            .map(|result| match result {
+                Ok(value) => value,
+                // Work handed to us never unwinds, so the only failure is the runtime shutting down
+                // underneath the caller.
+                Err(error) => panic!("tokio blocking task did not complete: {error}"),
+            })
+    }
+}
+
+/// A timer that fires at a given instant.
+pub type Sleep = tokio::time::Sleep;
+
+/// Creates a timer that fires at `deadline`.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    tokio::time::sleep_until(tokio::time::Instant::from_std(deadline))
+}
+
+/// Whether the calling thread is inside a tokio runtime.
+pub fn is_ambient() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}
+
+/// Runs `future` to completion on a new multi-threaded tokio runtime with every driver enabled.
+///
+/// # Panics
+///
+/// Panics if the runtime cannot be built (the OS refused threads or an I/O driver).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("failed to build a tokio runtime")
+        .block_on(future)
+}

@@ -56,17 +56,41 @@ pub(crate) fn block_on<F: Future>(backend: Backend, future: F) -> F::Output {
     }
 }
 
+/// Stands in for the timer type of a backend that is not compiled in; it cannot be built.
+#[derive(Debug)]
+#[allow(dead_code)] // unused when every backend is compiled in
+pub(crate) enum NotCompiledIn {}
+
+impl Future for NotCompiledIn {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        match *self {}
+    }
+}
+
+#[cfg(feature = "tokio")]
+type TokioSleep = anyio_tokio::Sleep;
+#[cfg(not(feature = "tokio"))]
+type TokioSleep = NotCompiledIn;
+#[cfg(feature = "smol")]
+type SmolSleep = anyio_smol::Sleep;
+#[cfg(not(feature = "smol"))]
+type SmolSleep = NotCompiledIn;
+#[cfg(feature = "async-std")]
+type AsyncStdSleep = anyio_asyncstd::Sleep;
+#[cfg(not(feature = "async-std"))]
+type AsyncStdSleep = NotCompiledIn;
+
 pin_project! {
-    /// A backend timer firing at one instant.
+    /// A backend timer firing at one instant. Every variant exists under every set of features
+    /// (pin-project-lite cannot `cfg` variants); those not compiled in are uninhabited.
     #[project = TimerProjection]
     #[derive(Debug)]
     pub(crate) enum Timer {
-        #[cfg(feature = "tokio")]
-        Tokio { #[pin] sleep: anyio_tokio::Sleep },
-        #[cfg(feature = "smol")]
-        Smol { timer: anyio_smol::Sleep },
-        #[cfg(feature = "async-std")]
-        AsyncStd { timer: anyio_asyncstd::Sleep },
+        Tokio { #[pin] sleep: TokioSleep },
+        Smol { #[pin] timer: SmolSleep },
+        AsyncStd { #[pin] timer: AsyncStdSleep },
     }
 }
 
@@ -97,12 +121,9 @@ impl Future for Timer {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         match self.project() {
-            #[cfg(feature = "tokio")]
             TimerProjection::Tokio { sleep } => sleep.poll(cx),
-            #[cfg(feature = "smol")]
-            TimerProjection::Smol { timer } => Pin::new(timer).poll(cx).map(drop),
-            #[cfg(feature = "async-std")]
-            TimerProjection::AsyncStd { timer } => Pin::new(timer).poll(cx).map(drop),
+            TimerProjection::Smol { timer } => timer.poll(cx).map(drop),
+            TimerProjection::AsyncStd { timer } => timer.poll(cx).map(drop),
         }
     }
 }

@@ -140,15 +140,18 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
                 ::anyio::#gate! {
                     #[test]
                     #(#moved)*
-                    fn #test_name() -> ::core::result::Result<(), ::anyio::__private::TestFailure> {
-                        ::anyio::__private::run_test(
+                    fn #test_name() {
+                        let outcome = ::anyio::__private::run_test(
                             ::anyio::__private::TestConfig {
                                 backend: ::anyio::Backend::#variant,
                                 name: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
                                 time_limit: ::core::time::Duration::from_millis(#time_limit_ms),
                             },
                             super::#name,
-                        )
+                        );
+                        if let ::core::result::Result::Err(failure) = outcome {
+                            ::core::panic!("test returned an error: {:?}", failure);
+                        }
                     }
                 }
             }

@@ -120,7 +120,7 @@ where
         }
         node.register_waker(cx.waker());
         if this.body.is_some() {
-            if !(node.is_cancelled() && !node.is_protected()) {
+            if !node.is_cancelled() || node.is_protected() {
                 return Poll::Pending;
             }
             this.body.set(None);

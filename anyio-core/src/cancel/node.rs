@@ -40,6 +40,9 @@ struct Link {
 #[derive(Debug)]
 pub(crate) struct Node {
     link: Mutex<Link>,
+    /// Mirrors `link.key.is_some()`, written under the `link` lock: lets `attach` and `detach`
+    /// skip the lock when there is nothing to do (a scope detaches up to three times as it ends).
+    attached: AtomicBool,
     children: Mutex<Slab<Weak<Node>>>,
     cancel_state: AtomicU8,
     parent_cancelled: AtomicBool,
@@ -62,6 +65,7 @@ impl Node {
     pub(crate) fn new(task_root: bool) -> Arc<Node> {
         Arc::new(Node {
             link: Mutex::new(Link::default()),
+            attached: AtomicBool::new(false),
             children: Mutex::new(Slab::new()),
             cancel_state: AtomicU8::new(NOT_CANCELLED),
             parent_cancelled: AtomicBool::new(false),
@@ -136,7 +140,20 @@ impl Node {
     }
 
     pub(crate) fn deadline(&self) -> Option<Instant> {
+        // Never set: no need for the lock. (A concurrent first `set_deadline` that has not
+        // bumped the version yet is ordered after this read.)
+        if self.deadline_version() == 0 {
+            return None;
+        }
         *lock(&self.deadline)
+    }
+
+    /// [`Node::deadline`] through exclusive access: no lock.
+    pub(crate) fn deadline_mut(&mut self) -> Option<Instant> {
+        *self
+            .deadline
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn deadline_version(&self) -> u64 {
@@ -147,6 +164,21 @@ impl Node {
         *lock(&self.deadline) = deadline;
         self.deadline_version.fetch_add(1, Ordering::AcqRel);
         self.waker.wake();
+    }
+
+    /// [`Node::set_deadline`] on a node nobody else can see yet (no handle, no waker, no
+    /// children): no lock and nothing to wake.
+    pub(crate) fn init_deadline(&mut self, deadline: Option<Instant>) {
+        *self
+            .deadline
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner) = deadline;
+        *self.deadline_version.get_mut() += 1;
+    }
+
+    /// [`Node::set_shield`] on a node nobody else can see yet: nothing to wake or propagate.
+    pub(crate) fn init_shield(&mut self, shield: bool) {
+        *self.shield.get_mut() = shield;
     }
 
     pub(crate) fn register_waker(&self, waker: &std::task::Waker) {
@@ -185,18 +217,30 @@ impl Node {
         link.parent = parent;
     }
 
+    /// [`Node::set_parent`] through exclusive access: no lock.
+    pub(crate) fn set_parent_mut(&mut self, parent: Option<Arc<Node>>) {
+        let link = self.link.get_mut().unwrap_or_else(PoisonError::into_inner);
+        debug_assert!(link.key.is_none(), "set_parent on an attached node");
+        link.parent = parent;
+    }
+
     /// Joins the parent's children so that its cancellation reaches this node.
     pub(crate) fn attach(self: &Arc<Self>) {
+        if self.attached.load(Ordering::Acquire) {
+            return;
+        }
         let changed = {
             let mut link = lock(&self.link);
-            let Some(parent) = link.parent.clone() else {
+            let Link { parent, key } = &mut *link;
+            let Some(parent) = parent.as_ref() else {
                 return;
             };
-            if link.key.is_some() {
+            if key.is_some() {
                 return;
             }
             let mut siblings = lock(&parent.children);
-            link.key = Some(siblings.insert(Arc::downgrade(self)));
+            *key = Some(siblings.insert(Arc::downgrade(self)));
+            self.attached.store(true, Ordering::Release);
             let before = self.is_cancelled();
             // Read under the parent's lock: a later change of the parent pushes to us.
             self.parent_cancelled
@@ -211,7 +255,11 @@ impl Node {
 
     /// Leaves the parent's children; the parent link itself stays for deadline walks.
     pub(crate) fn detach(&self) {
+        if !self.attached.load(Ordering::Acquire) {
+            return;
+        }
         let mut link = lock(&self.link);
+        self.attached.store(false, Ordering::Release);
         if let (Some(key), Some(parent)) = (link.key.take(), link.parent.as_ref()) {
             lock(&parent.children).try_remove(key);
         }
@@ -266,7 +314,14 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        self.detach();
+        // Exclusive access: no lock of our own to take.
+        if !*self.attached.get_mut() {
+            return;
+        }
+        let link = self.link.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let (Some(key), Some(parent)) = (link.key.take(), link.parent.as_ref()) {
+            lock(&parent.children).try_remove(key);
+        }
     }
 }
 

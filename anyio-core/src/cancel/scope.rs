@@ -11,7 +11,7 @@ use super::deadline::DeadlineTimer;
 use super::handle::CancelHandle;
 use super::node::{Node, Protection};
 use crate::context;
-use crate::time::deadline_after;
+use crate::time::{current_time, deadline_after};
 
 /// A cancel scope: a region of code that can be cancelled as a unit, by a call or a deadline.
 ///
@@ -71,8 +71,7 @@ impl CancelScope {
     /// # });
     /// ```
     pub fn with_deadline(self, deadline: Instant) -> CancelScope {
-        self.node.set_deadline(Some(deadline));
-        self
+        self.set_deadline(Some(deadline))
     }
 
     /// Sets the deadline to `timeout` from now on the anyio clock. A timeout too large to
@@ -88,7 +87,15 @@ impl CancelScope {
     /// # });
     /// ```
     pub fn with_timeout(self, timeout: Duration) -> CancelScope {
-        self.node.set_deadline(deadline_after(timeout));
+        self.set_deadline(deadline_after(timeout))
+    }
+
+    fn set_deadline(mut self, deadline: Option<Instant>) -> CancelScope {
+        match Arc::get_mut(&mut self.node) {
+            // No handle was taken: nobody can observe the node, so skip its lock and waker.
+            Some(node) => node.init_deadline(deadline),
+            None => self.node.set_deadline(deadline),
+        }
         self
     }
 
@@ -109,8 +116,11 @@ impl CancelScope {
     /// assert_eq!(outcome, Some(Some(())));
     /// # });
     /// ```
-    pub fn shielded(self, shield: bool) -> CancelScope {
-        self.node.set_shield(shield);
+    pub fn shielded(mut self, shield: bool) -> CancelScope {
+        match Arc::get_mut(&mut self.node) {
+            Some(node) => node.init_shield(shield),
+            None => self.node.set_shield(shield),
+        }
         self
     }
 
@@ -237,16 +247,32 @@ impl<F: Future> Future for Scoped<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let node: &Arc<Node> = this.node;
         match *this.state {
             State::Done => panic!("`Scoped` polled after completion"),
             State::Unpolled => {
-                node.set_parent(context::current_scope());
                 *this.state = State::Running;
+                let parent = context::current_scope();
+                // Without a handle nobody else sees the node yet: no lock needed.
+                let deadline = match Arc::get_mut(this.node) {
+                    Some(node) => {
+                        node.set_parent_mut(parent);
+                        node.deadline_mut()
+                    }
+                    None => {
+                        this.node.set_parent(parent);
+                        this.node.deadline()
+                    }
+                };
+                // A deadline already passed cancels on entry. The timer itself is only armed
+                // once the body returns `Pending` (below): a body that completes on its first
+                // poll never touches the backend's timer.
+                if deadline.is_some_and(|deadline| deadline <= current_time()) {
+                    this.node.cancel_for_deadline();
+                }
             }
-            State::Running => {}
+            State::Running => this.deadline.as_mut().poll(this.node, cx),
         }
-        this.deadline.as_mut().poll(node, cx);
+        let node: &Arc<Node> = this.node;
         // A shield protects the enclosing scopes of this task while it is up; it can be raised
         // or lowered through a handle at any time, so follow it on every poll.
         match (node.shield(), this.protection.is_some()) {

@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -7,6 +6,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
+use slab::Slab;
 
 use crate::backend::Backend;
 use crate::cancel::node::{lock, Node};
@@ -73,13 +73,19 @@ pub(crate) struct TaskRecord {
     id: TaskId,
     name: Option<String>,
     parent_id: Option<TaskId>,
+    /// Our key in our shard of the registry.
+    slot: usize,
 }
 
 const SHARDS: usize = 16;
 
-/// Live tasks, sharded by id so that spawns on different threads rarely meet on one lock.
-static REGISTRY: LazyLock<[Mutex<HashMap<u64, Arc<TaskRecord>>>; SHARDS]> =
-    LazyLock::new(|| std::array::from_fn(|_| Mutex::new(HashMap::new())));
+/// Live tasks, sharded by id so that spawns on different threads rarely meet on one lock. A
+/// slab rather than a map: each record knows its slot, so registering and unregistering hash
+/// nothing.
+type Shard = Mutex<Slab<Arc<TaskRecord>>>;
+
+static REGISTRY: LazyLock<[Shard; SHARDS]> =
+    LazyLock::new(|| std::array::from_fn(|_| Mutex::new(Slab::new())));
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -87,17 +93,27 @@ impl TaskRecord {
     /// Registers a new live task; [`TaskRecord::unregister`] removes it.
     pub(crate) fn register(name: Option<String>, parent_id: Option<TaskId>) -> Arc<TaskRecord> {
         let id = TaskId(NEXT_ID.fetch_add(1, Ordering::Relaxed));
+        let mut slots = lock(&REGISTRY[shard(id)]);
+        let entry = slots.vacant_entry();
         let record = Arc::new(TaskRecord {
             id,
             name,
             parent_id,
+            slot: entry.key(),
         });
-        lock(&REGISTRY[shard(id)]).insert(id.0, record.clone());
+        entry.insert(record.clone());
         record
     }
 
     pub(crate) fn unregister(&self) {
-        lock(&REGISTRY[shard(self.id)]).remove(&self.id.0);
+        let mut slots = lock(&REGISTRY[shard(self.id)]);
+        // Idempotent: once we left, the slot may hold another task.
+        if slots
+            .get(self.slot)
+            .is_some_and(|record| record.id == self.id)
+        {
+            slots.remove(self.slot);
+        }
     }
 
     pub(crate) fn id(&self) -> TaskId {
@@ -147,8 +163,8 @@ pub fn get_running_tasks() -> Vec<TaskInfo> {
         .iter()
         .flat_map(|shard| {
             lock(shard)
-                .values()
-                .map(|record| record.info())
+                .iter()
+                .map(|(_, record)| record.info())
                 .collect::<Vec<_>>()
         })
         .collect()

@@ -9,6 +9,7 @@ use pin_project_lite::pin_project;
 use super::outcome::{Finish, Outcome};
 use crate::backend::Backend;
 use crate::cancel::node::Node;
+use crate::cancel::DeadlineTimer;
 use crate::context;
 use crate::task::TaskRecord;
 
@@ -21,6 +22,9 @@ pin_project! {
         record: Arc<TaskRecord>,
         node: Arc<Node>,
         finisher: Option<K>,
+        // A task's deadline can be set through its handle.
+        #[pin]
+        deadline: DeadlineTimer,
         #[pin]
         body: Option<F>,
     }
@@ -50,6 +54,7 @@ impl<F: Future, K: Finish<F::Output>> ChildTask<F, K> {
             record,
             node,
             finisher: Some(finisher),
+            deadline: DeadlineTimer::new(),
             body: Some(body),
         }
     }
@@ -73,6 +78,7 @@ where
         let node: &Arc<Node> = this.node;
         let _entered =
             context::enter_task(*this.backend, Some(this.record.clone()), Some(node.clone()));
+        this.deadline.as_mut().poll(node, cx);
         let Some(body) = this.body.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
@@ -81,6 +87,7 @@ where
             Err(payload) => Outcome::Panicked(payload),
             Ok(Poll::Pending) => {
                 node.register_waker(cx.waker());
+                this.deadline.as_mut().poll(node, cx);
                 // The root of a task catches every cancellation that reaches it.
                 if !node.is_cancelled() || node.is_protected() {
                     return Poll::Pending;

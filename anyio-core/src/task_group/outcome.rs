@@ -10,6 +10,8 @@ use std::any::Any;
 /// anyio_core::task_group(|tg| async move {
 ///     tg.start_soon(async {}).unwrap(); // `()`
 ///     tg.start_soon(async { Ok(()) }).unwrap(); // `Result<(), E>`
+///     tg.start_soon(anyio_core::sleep_forever()).unwrap(); // `Infallible`
+///     tg.cancel();
 ///     Ok::<_, std::io::Error>(())
 /// })
 /// .await
@@ -24,6 +26,14 @@ pub trait TaskResult<E> {
 impl<E> TaskResult<E> for () {
     fn into_result(self) -> Result<(), E> {
         Ok(())
+    }
+}
+
+/// A task that can only end by cancellation, such as
+/// [`sleep_forever`](crate::time::sleep_forever).
+impl<E> TaskResult<E> for std::convert::Infallible {
+    fn into_result(self) -> Result<(), E> {
+        match self {}
     }
 }
 

@@ -1,31 +1,39 @@
 use std::any::Any;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::backend::{require_backend, Backend};
 use crate::cancel::node::{lock, Node};
+
+/// What a panic unwinds with.
+pub(crate) type PanicPayload = Box<dyn Any + Send>;
+
+/// The bit of [`GroupShared::live`] set when the group ended; spawning is then an error.
+const CLOSED: usize = 1 << (usize::BITS - 1);
 
 /// The state a task group shares with its handles and children.
 #[derive(Debug)]
 pub(crate) struct GroupShared<E> {
     pub(crate) node: Arc<Node>,
     backend: OnceLock<Backend>,
+    /// Children spawned and not yet ended, plus the [`CLOSED`] bit. Only ever changed by
+    /// read-modify-write operations, so spawning and ending a child take no lock, and every
+    /// change is ordered after the group's own last look at it (see [`GroupShared::try_close`]).
+    live: AtomicUsize,
+    /// What failed children left; only locked on failure and when the group closes.
     state: Mutex<GroupState<E>>,
 }
 
 #[derive(Debug)]
 pub(crate) struct GroupState<E> {
-    /// Children spawned and not yet ended.
-    pub(crate) live: usize,
-    /// Set when the group ended; spawning is then an error.
-    pub(crate) closed: bool,
     pub(crate) errors: Vec<E>,
-    pub(crate) panic: Option<Box<dyn Any + Send>>,
+    pub(crate) panic: Option<PanicPayload>,
 }
 
 /// A failure a child reports to its group.
 pub(crate) enum Failure<E> {
     Error(E),
-    Panic(Box<dyn Any + Send>),
+    Panic(PanicPayload),
 }
 
 impl<E> GroupShared<E> {
@@ -33,9 +41,8 @@ impl<E> GroupShared<E> {
         Arc::new(GroupShared {
             node: Node::new(false),
             backend: OnceLock::new(),
+            live: AtomicUsize::new(0),
             state: Mutex::new(GroupState {
-                live: 0,
-                closed: false,
                 errors: Vec::new(),
                 panic: None,
             }),
@@ -49,12 +56,21 @@ impl<E> GroupShared<E> {
 
     /// Counts a new child, unless the group has finished.
     pub(crate) fn add_child(&self) -> bool {
-        let mut state = lock(&self.state);
-        if state.closed {
-            return false;
+        let mut live = self.live.load(Ordering::Acquire);
+        loop {
+            if live & CLOSED != 0 {
+                return false;
+            }
+            match self.live.compare_exchange_weak(
+                live,
+                live + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => live = actual,
+            }
         }
-        state.live += 1;
-        true
     }
 
     /// Records a failure without ending a child (the body's error).
@@ -74,18 +90,19 @@ impl<E> GroupShared<E> {
     /// A child ended, with an optional failure; the first failure cancels the group.
     pub(crate) fn child_done(&self, failure: Option<Failure<E>>) {
         let failed = failure.is_some();
-        let last = {
+        if let Some(failure) = failure {
             let mut state = lock(&self.state);
             match failure {
-                Some(Failure::Error(error)) => state.errors.push(error),
-                Some(Failure::Panic(payload)) => {
+                Failure::Error(error) => state.errors.push(error),
+                Failure::Panic(payload) => {
                     state.panic.get_or_insert(payload);
                 }
-                None => {}
             }
-            state.live -= 1;
-            state.live == 0
-        };
+        }
+        // Release: the failure recorded above is visible to `try_close` once it sees the count
+        // at zero. Acquire/release on an RMW also orders this after the group's registration
+        // of its waker (see `try_close`), so the wake below is never lost.
+        let last = self.live.fetch_sub(1, Ordering::AcqRel) & !CLOSED == 1;
         if failed {
             self.node.cancel();
         }
@@ -95,17 +112,32 @@ impl<E> GroupShared<E> {
     }
 
     /// Closes the group if no child is alive, handing back what it collected.
-    pub(crate) fn try_close(&self) -> Option<(Vec<E>, Option<Box<dyn Any + Send>>)> {
-        let mut state = lock(&self.state);
-        if state.live > 0 {
-            return None;
+    ///
+    /// The caller registered its waker on the group's node before: the count is first read
+    /// with a read-modify-write, so a child that ends after this look decrements after it in the
+    /// count's modification order, synchronizes with it, and sees that waker when it wakes.
+    pub(crate) fn try_close(&self) -> Option<(Vec<E>, Option<PanicPayload>)> {
+        let mut live = self.live.fetch_or(0, Ordering::AcqRel);
+        loop {
+            if live & !CLOSED > 0 {
+                return None;
+            }
+            match self.live.compare_exchange_weak(
+                live,
+                live | CLOSED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => live = actual,
+            }
         }
-        state.closed = true;
+        let mut state = lock(&self.state);
         Some((std::mem::take(&mut state.errors), state.panic.take()))
     }
 
     /// Closes the group whatever its children do (its future was dropped).
     pub(crate) fn close(&self) {
-        lock(&self.state).closed = true;
+        self.live.fetch_or(CLOSED, Ordering::AcqRel);
     }
 }

@@ -1,0 +1,138 @@
+//! loom models of the memory object stream core: hand-off to a receiver that is dropped,
+//! cancelled sends, and closing while the other side waits. Every interleaving must deliver each
+//! item exactly once (or hand it back) and never leave a task waiting forever.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test -p anyio-core --test loom_channel --release`.
+#![cfg(loom)]
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use anyio_core::streams::memory::{
+    create_memory_object_stream, ReceiveError, SendError, TryReceiveError,
+};
+use loom::future::block_on;
+use loom::thread;
+
+/// Polls `future` once, then drops it: a cancellation at the worst moment.
+fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(value) => Some(value),
+        Poll::Pending => None,
+    }
+}
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}
+
+/// A rendezvous send races a receiver that is dropped after one poll: the item reaches
+/// exactly one receiver, and the send completes.
+#[test]
+fn rendezvous_handoff_to_a_dropped_receiver() {
+    model(|| {
+        let (tx, rx) = create_memory_object_stream::<u32>(0);
+        let rx2 = rx.clone();
+        let sender = thread::spawn(move || block_on(tx.send(7)).is_ok());
+        let dropped = thread::spawn(move || poll_once(rx2.receive()));
+        let early = dropped.join().unwrap();
+        let got = match early {
+            Some(Ok(item)) => Some(item),
+            Some(Err(error)) => panic!("unexpected {error}"),
+            None => Some(block_on(rx.receive()).expect("the item was lost")),
+        };
+        assert_eq!(got, Some(7));
+        assert!(sender.join().unwrap(), "the send did not complete");
+        assert_eq!(rx.try_receive(), Err(TryReceiveError::EndOfStream));
+    });
+}
+
+/// Two receivers on a one-slot buffer, the first dropped after one poll; the sender closes
+/// after sending. Exactly one item is received in total, and nobody waits forever.
+#[test]
+fn buffered_item_survives_a_dropped_receiver() {
+    model(|| {
+        let (tx, rx) = create_memory_object_stream::<u32>(1);
+        let rx2 = rx.clone();
+        let sender = thread::spawn(move || {
+            block_on(tx.send(1)).unwrap();
+            drop(tx);
+        });
+        let dropped = thread::spawn(move || matches!(poll_once(rx2.receive()), Some(Ok(1))));
+        let mut received = usize::from(dropped.join().unwrap());
+        match block_on(rx.receive()) {
+            Ok(1) => received += 1,
+            Ok(other) => panic!("received {other}"),
+            Err(ReceiveError::EndOfStream) => {}
+            Err(ReceiveError::Closed) => panic!("closed"),
+        }
+        sender.join().unwrap();
+        assert_eq!(received, 1);
+    });
+}
+
+/// A send dropped after one poll races a receiver: the item is delivered once or not at all,
+/// never twice; a later item still arrives.
+#[test]
+fn a_dropped_send_never_delivers_twice() {
+    model(|| {
+        let (tx, rx) = create_memory_object_stream::<u32>(0);
+        let receiver = thread::spawn(move || {
+            let mut got = Vec::new();
+            while let Ok(item) = block_on(rx.receive()) {
+                got.push(item);
+            }
+            got
+        });
+        let first = poll_once(tx.send(1));
+        block_on(tx.send(2)).unwrap();
+        drop(tx);
+        let got = receiver.join().unwrap();
+        match first {
+            Some(Ok(())) => assert_eq!(got, [1, 2]),
+            None => assert!(got == [2] || got == [1, 2], "got {got:?}"),
+            Some(Err(error)) => panic!("unexpected {error}"),
+        }
+    });
+}
+
+/// The last receiver closes while a send waits: the send gets its item back.
+#[test]
+fn closing_the_receiver_breaks_a_waiting_send() {
+    model(|| {
+        let (tx, rx) = create_memory_object_stream::<u32>(0);
+        let sender = thread::spawn(move || block_on(tx.send(5)));
+        drop(rx);
+        match sender.join().unwrap() {
+            Err(SendError::Broken(5)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    });
+}
+
+/// The last sender closes while a receive waits on a buffered stream with one item in flight.
+#[test]
+fn closing_the_sender_ends_the_stream_after_the_buffer() {
+    model(|| {
+        let (tx, rx) = create_memory_object_stream::<u32>(1);
+        let receiver = thread::spawn(move || {
+            let first = block_on(rx.receive());
+            let second = block_on(rx.receive());
+            (first, second)
+        });
+        tx.try_send(3).unwrap();
+        drop(tx);
+        let (first, second) = receiver.join().unwrap();
+        assert_eq!(first, Ok(3));
+        assert_eq!(second, Err(ReceiveError::EndOfStream));
+    });
+}

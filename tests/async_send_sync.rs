@@ -1,0 +1,74 @@
+//! Compile-time checks that public types are `Send`/`Sync` where users need them to be.
+
+use std::future::{ready, Future, Ready};
+
+use anyio::cancel::{Cancelled, Checkpoint, CheckpointIfCancelled, FailAfter, Finally};
+use anyio::task_group::TaskGroupFuture;
+use anyio::time::{Sleep, SleepForever};
+use anyio::{
+    move_on_after, sleep, task_group, Backend, BackendUnavailable, CancelHandle, CancelScope,
+    Duration, NoRuntime, Scoped, SpawnError, StartError, TaskError, TaskGroup, TaskGroupError,
+    TaskHandle, TaskId, TaskInfo, TaskStatus, TimeoutError,
+};
+
+fn send<T: Send>() {}
+fn sync<T: Sync>() {}
+fn send_sync<T: Send + Sync>() {}
+fn send_value<T: Send>(_: &T) {}
+
+type Error = std::io::Error;
+
+#[test]
+fn handles_are_send_and_sync() {
+    send_sync::<CancelScope>();
+    send_sync::<CancelHandle>();
+    send_sync::<TaskGroup<Error>>();
+    send_sync::<TaskHandle<u8>>();
+    send::<TaskStatus<u8>>();
+    send_sync::<TaskInfo>();
+    send_sync::<TaskId>();
+    send_sync::<Backend>();
+}
+
+#[test]
+fn errors_are_send_and_sync() {
+    send_sync::<TaskGroupError<Error>>();
+    send_sync::<StartError<Error>>();
+    send_sync::<SpawnError>();
+    send_sync::<TaskError>();
+    send_sync::<TimeoutError>();
+    send_sync::<BackendUnavailable>();
+    send_sync::<NoRuntime>();
+}
+
+#[test]
+fn futures_are_send_when_their_contents_are() {
+    send_sync::<Sleep>();
+    send_sync::<SleepForever>();
+    send_sync::<Checkpoint>();
+    send_sync::<CheckpointIfCancelled>();
+    send_sync::<Cancelled>();
+    send::<Scoped<Ready<u8>>>();
+    sync::<Scoped<Ready<u8>>>();
+    send::<FailAfter<Ready<u8>>>();
+    send::<Finally<Ready<u8>, Ready<()>>>();
+    send::<TaskGroupFuture<Ready<Result<u8, Error>>, u8, Error>>();
+}
+
+#[test]
+fn async_apis_return_send_futures() {
+    let group = task_group(|tg: TaskGroup<Error>| async move {
+        let started = tg
+            .start(|status: TaskStatus<u8>| async move { status.started(1) })
+            .await;
+        send_value(&started);
+        let handle = tg.spawn(ready(Ok(2))).unwrap();
+        Ok(handle.await.unwrap_or_default() + started.unwrap_or_default())
+    });
+    send_value(&group);
+    let timeout = move_on_after(Duration::from_secs(1), sleep(Duration::ZERO));
+    send_value(&timeout);
+    fn spawnable<F: Future + Send + 'static>(_: F) {}
+    spawnable(group);
+    spawnable(timeout);
+}

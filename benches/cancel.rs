@@ -5,8 +5,8 @@
 //!   `tokio::time::sleep`: goal ≤ 1.2×. (tokio's timer wheel has 1 ms resolution, so the sleep
 //!   itself takes about a millisecond in both.)
 //! - `CancelScope::new().run(ready)` vs awaiting the bare ready future: goal ≤ 50 ns overhead.
-//! - `move_on_after(1 s, ready)` on smol vs `smol::future::or` with an `async_io` timer, when the
-//!   smol backend is compiled in (`--features full`).
+//! - `move_on_after(1 s, ready)` on smol vs `smol::future::or(ready, smol::Timer::after(1 s))`,
+//!   when the smol backend is compiled in (`--features full`).
 //!
 //! Everything runs on tokio's multi-thread runtime, timed with `iter_custom` around the loop
 //! only. The anyio variants run both inside an anyio task (a task group child, so every scope
@@ -169,9 +169,12 @@ fn bench_smol(c: &mut Criterion) {
             smol::block_on(async move {
                 let start = Instant::now();
                 for _ in 0..iters {
+                    // Built eagerly, as `tokio::time::timeout` computes its deadline eagerly;
+                    // registered with the reactor only if polled (it never is here).
+                    let timer = smol::Timer::after(TIMEOUT);
                     let value =
                         smol::future::or(async { Some(ready(black_box(1u64)).await) }, async {
-                            smol::Timer::after(TIMEOUT).await;
+                            timer.await;
                             None
                         });
                     black_box(value.await);

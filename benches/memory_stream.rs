@@ -4,8 +4,8 @@
 //! (multi-thread runtime, 2 workers) and smol (an executor run by 2 threads).
 //!
 //! Every variant is timed with `iter_custom` around spawning the producers and consumers and
-//! joining them (the runtime is built once). One iteration moves `ITEMS` items; results are
-//! reported per item. `tokio::sync::mpsc` is single-consumer, so it runs 1→1 only.
+//! joining them (the runtime is built once). One iteration moves `ITEMS` (10 000) items rather
+//! than the 1M, so that the whole run stays near a minute; results are per item. `tokio::sync::mpsc` is single-consumer, so it runs 1→1 only.
 //!
 //! Before the timings, the binary prints the heap allocations per item of each channel's
 //! buffered path (a send and a receive in one task, after warm-up), counted by an
@@ -24,14 +24,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyio::streams::memory::{MemoryReceiveStream, MemorySendStream};
-use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 /// Items moved per iteration.
-const ITEMS: u64 = 20_000;
+const ITEMS: u64 = 10_000;
 const UNBOUNDED: usize = usize::MAX;
 
 /// A channel under test: cloneable ends, an async send and an async receive that returns
@@ -332,6 +332,8 @@ fn streams(c: &mut Criterion) {
                 .to_lowercase();
                 let mut group = c.benchmark_group(name);
                 group.throughput(Throughput::Elements(ITEMS));
+                // Every iteration is milliseconds long: equal-sized samples keep the run short.
+                group.sampling_mode(SamplingMode::Flat);
                 let topology = (producers, consumers);
                 bench_channel::<Anyio>(&mut group, &runtimes, rt, buffer, topology);
                 bench_channel::<TokioMpsc>(&mut group, &runtimes, rt, buffer, topology);
@@ -382,9 +384,10 @@ fn report_allocations() {
 
 fn config() -> Criterion {
     Criterion::default()
+        .without_plots()
         .sample_size(10)
-        .warm_up_time(Duration::from_millis(200))
-        .measurement_time(Duration::from_millis(600))
+        .warm_up_time(Duration::from_millis(100))
+        .measurement_time(Duration::from_millis(300))
 }
 
 criterion_group! {

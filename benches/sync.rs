@@ -163,6 +163,7 @@ fn capacity_limiter(c: &mut Criterion) {
 
 fn config() -> Criterion {
     Criterion::default()
+        .without_plots()
         .sample_size(20)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1))

@@ -17,6 +17,8 @@ pub struct TestConfig {
     pub name: &'static str,
     /// How long the test may run before it fails.
     pub time_limit: Duration,
+    /// Whether the test runs on an autojumping virtual clock.
+    pub autojump: bool,
 }
 
 /// A failed test's error, shown verbatim by the test harness.
@@ -60,7 +62,13 @@ where
         .name(config.name.to_owned())
         .spawn(move || {
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                anyio_core::run_with(config.backend, async move { make().await.into_outcome() })
+                let test = async move { make().await.into_outcome() };
+                if config.autojump {
+                    let clock = anyio_core::testing::MockClock::new().with_autojump();
+                    anyio_core::testing::run_with_clock(config.backend, &clock, test)
+                } else {
+                    anyio_core::run_with(config.backend, test)
+                }
             }));
             // The receiver is gone only if the test already timed out.
             let _ = sender.send(outcome);

@@ -33,7 +33,7 @@
 //!
 //! Rust cancels a future by dropping it; anyio uses that to *deliver* cancellation, so it
 //! works on every future, including foreign ones that know nothing about anyio. Trio's tree of
-//! cancel scopes decides *when*: see [`cancel`] for the model, and [`task_group`] for
+//! cancel scopes decides *when*: see [`cancel`] for the model, and [`task_group()`] for
 //! structured concurrency.
 //!
 //! # Backends and features
@@ -62,19 +62,21 @@ pub use anyio_core::{
     cancel, cancelled, checkpoint, checkpoint_if_cancelled, create_memory_object_stream,
     current_backend, current_effective_deadline, current_time, fail_after, fail_at, finally,
     get_current_task, get_running_tasks, move_on_after, move_on_at, run, run_with, sleep,
-    sleep_forever, sleep_until, streams, sync, task, task_group, time, try_run_with, Backend,
-    BackendUnavailable, CancelHandle, CancelScope, CapacityLimiter, Condition, Duration, Event,
-    Instant, Lock, MemoryReceiveStream, MemorySendStream, Mutex, NoRuntime, ResourceGuard, Scoped,
-    Semaphore, SpawnError, StartError, TaskError, TaskGroup, TaskGroupError, TaskHandle, TaskId,
-    TaskInfo, TaskStatus, TimeoutError,
+    sleep_forever, sleep_until, streams, sync, task, task_group, testing, time, try_run_with,
+    Backend, BackendUnavailable, CancelHandle, CancelScope, CapacityLimiter, Condition, Duration,
+    Event, Instant, Lock, MemoryReceiveStream, MemorySendStream, Mutex, NoRuntime, ResourceGuard,
+    Scoped, Semaphore, SpawnError, StartError, TaskError, TaskGroup, TaskGroupError, TaskHandle,
+    TaskId, TaskInfo, TaskStatus, TimeoutError,
 };
 
 /// Marks an async test to run once per enabled backend: `#[anyio::test] async fn x()` becomes
 /// the tests `x::tokio`, `x::smol` and `x::async_std` (for the backends compiled in).
 ///
 /// Options: `backends = "tokio,smol"` narrows the set; `timeout = "30s"` changes the per-test
-/// time limit (default 60 s), after which the test fails with a clear message instead of
-/// hanging. The function may return `()` or `Result<(), E>` with `E: Debug`.
+/// time limit (default 60 s, in real time), after which the test fails with a clear message
+/// instead of hanging; `autojump` runs the test on an autojumping virtual clock
+/// ([`testing::MockClock`]), so sleeps and deadlines take no real time. The function may return
+/// `()` or `Result<(), E>` with `E: Debug`.
 ///
 /// # Examples
 ///

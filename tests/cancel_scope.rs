@@ -14,7 +14,7 @@ use common::Flag;
 const SHORT: Duration = Duration::from_millis(20);
 const LONG: Duration = Duration::from_secs(3600);
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_ready_body_wins() {
     assert_eq!(CancelScope::new().run(async { 5 }).await, Some(5));
     let scope = CancelScope::new();
@@ -27,7 +27,7 @@ async fn a_ready_body_wins() {
     );
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_scope_cancelled_before_run_cancels_at_the_first_blocking_point() {
     let scope = CancelScope::new();
     let handle = scope.handle();
@@ -49,7 +49,7 @@ async fn a_scope_cancelled_before_run_cancels_at_the_first_blocking_point() {
     assert!(handle.cancelled_caught());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn nested_timeouts_cancel_at_the_outer_deadline_and_only_the_outer_catches() {
     let outer = move_on_after(SHORT, async {
         let outer_deadline = current_effective_deadline().expect("outer deadline");
@@ -70,12 +70,12 @@ async fn nested_timeouts_cancel_at_the_outer_deadline_and_only_the_outer_catches
     let outer_handle = outer.handle();
     let started = current_time();
     assert_eq!(outer.await, None);
-    assert!(current_time() - started >= SHORT);
+    assert_eq!(current_time() - started, SHORT);
     assert!(outer_handle.cancel_called());
     assert!(outer_handle.cancelled_caught());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn only_the_outer_scope_is_marked_when_its_deadline_ends_both() {
     let inner_scope = CancelScope::new().with_timeout(Duration::from_secs(1));
     let inner = inner_scope.handle();
@@ -89,7 +89,7 @@ async fn only_the_outer_scope_is_marked_when_its_deadline_ends_both() {
     assert!(!inner.cancel_called() && !inner.cancelled_caught());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn the_outermost_cancelled_scope_catches() {
     let inner_scope = CancelScope::new();
     let inner = inner_scope.handle();
@@ -109,12 +109,12 @@ async fn the_outermost_cancelled_scope_catches() {
     assert_eq!(outcome, None);
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn fail_after_reports_its_deadline() {
     let started = current_time();
     let error = fail_after(SHORT, sleep(LONG)).await.unwrap_err();
-    assert!(current_time() - started >= SHORT);
-    assert!(error.deadline().unwrap() >= started + SHORT);
+    assert_eq!(current_time() - started, SHORT);
+    assert_eq!(error.deadline(), Some(started + SHORT));
     assert_eq!(fail_after(LONG, async { 3 }).await, Ok(3));
     let deadline = current_time() + SHORT;
     assert_eq!(
@@ -126,7 +126,7 @@ async fn fail_after_reports_its_deadline() {
     );
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn fail_after_is_no_timeout_when_a_scope_is_cancelled_by_hand() {
     // A manual cancel of a scope inside: that scope catches, fail_after completes.
     let inner = fail_after(LONG, async {
@@ -155,7 +155,7 @@ async fn fail_after_is_no_timeout_when_a_scope_is_cancelled_by_hand() {
     assert!(handle.cancelled_caught());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_shield_runs_to_completion_inside_a_cancelled_group() {
     let shielded_done = Flag::new();
     let after_shield = Flag::new();
@@ -190,7 +190,7 @@ async fn a_shield_runs_to_completion_inside_a_cancelled_group() {
     );
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_shield_keeps_its_own_cancel_and_deadline() {
     let by_deadline = CancelScope::new()
         .shielded(true)
@@ -211,7 +211,7 @@ async fn a_shield_keeps_its_own_cancel_and_deadline() {
     assert!(handle.cancelled_caught());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn lowering_a_shield_lets_the_outer_cancellation_in() {
     let outer = CancelScope::new();
     let outer_handle = outer.handle();
@@ -232,7 +232,7 @@ async fn lowering_a_shield_lets_the_outer_cancellation_in() {
     assert_eq!(outcome, None);
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn finally_cleanup_runs_after_cancellation_within_its_own_timeout() {
     let cleanup_done = Flag::new();
     let cleanup_bounded = Flag::new();
@@ -253,7 +253,7 @@ async fn finally_cleanup_runs_after_cancellation_within_its_own_timeout() {
     assert!(cleanup_bounded.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn finally_cleanup_runs_after_normal_completion_too() {
     let cleanup_done = Flag::new();
     let value = finally(async { 9 }, async {
@@ -265,7 +265,7 @@ async fn finally_cleanup_runs_after_normal_completion_too() {
     assert!(cleanup_done.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn set_deadline_moves_the_deadline_both_ways() {
     // Later: the original deadline no longer fires.
     let scoped = move_on_after(Duration::from_millis(5), async {
@@ -288,10 +288,10 @@ async fn set_deadline_moves_the_deadline_both_ways() {
     })
     .await;
     assert_eq!(outcome, Ok(None));
-    assert!(current_time() - started < Duration::from_secs(30));
+    assert_eq!(current_time() - started, Duration::from_millis(10));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn foreign_futures_are_cancelled() {
     assert_eq!(
         move_on_after(SHORT, std::future::pending::<()>()).await,
@@ -332,6 +332,7 @@ async fn an_async_io_socket_read_is_cancelled() {
     assert!(outcome.is_none());
 }
 
+// Real time: the canceller is a plain thread that anyio's clock knows nothing about.
 #[anyio::test]
 async fn cancelling_from_another_thread_wakes_the_body_promptly() {
     let scope = CancelScope::new();
@@ -347,7 +348,7 @@ async fn cancelling_from_another_thread_wakes_the_body_promptly() {
     canceller.join().unwrap();
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_deadline_in_the_past_cancels_on_entry() {
     let past = current_time() - Duration::from_millis(1);
     let reached = Flag::new();
@@ -360,7 +361,7 @@ async fn a_deadline_in_the_past_cancels_on_entry() {
     assert!(!reached.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn huge_durations_and_instants_do_not_panic() {
     assert_eq!(move_on_after(SHORT, sleep(Duration::MAX)).await, None);
     let never = CancelScope::new().with_timeout(Duration::MAX);
@@ -376,7 +377,7 @@ async fn huge_durations_and_instants_do_not_panic() {
     assert_eq!(fail_after(Duration::MAX, async { 3 }).await, Ok(3));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn sleep_zero_still_yields() {
     let other_ran = Flag::new();
     let result = task_group(|tg| {
@@ -399,7 +400,7 @@ async fn sleep_zero_still_yields() {
     assert!(other_ran.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn checkpoints_notice_cancellation() {
     let scope = CancelScope::new();
     let handle = scope.handle();
@@ -416,7 +417,7 @@ async fn checkpoints_notice_cancellation() {
     assert!(!after_checkpoint.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn cancelled_resolves_when_the_scope_is_cancelled() {
     let noticed = Flag::new();
     let outcome = move_on_after(SHORT, async {
@@ -429,7 +430,7 @@ async fn cancelled_resolves_when_the_scope_is_cancelled() {
     assert!(noticed.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn effective_deadline_stops_at_a_shield_and_is_now_when_cancelled() {
     assert_eq!(current_effective_deadline(), None);
     move_on_after(SHORT, async {
@@ -453,7 +454,7 @@ async fn effective_deadline_stops_at_a_shield_and_is_now_when_cancelled() {
     .await;
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_scope_dropped_midway_leaves_no_trace_in_its_parent() {
     let outer = CancelScope::new();
     let handle = outer.handle();

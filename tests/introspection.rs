@@ -2,7 +2,7 @@
 
 use anyio::{get_current_task, get_running_tasks, sleep_forever, task_group, TaskStatus};
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn tasks_show_names_and_parents_and_none_remain_after_the_group() {
     let main = get_current_task().expect("an anyio task");
     let result = task_group(|tg| async move {
@@ -35,7 +35,7 @@ async fn tasks_show_names_and_parents_and_none_remain_after_the_group() {
     assert!(get_running_tasks().iter().any(|task| task.id == main.id));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn grandchildren_name_their_parent() {
     task_group(|tg| async move {
         let child = tg

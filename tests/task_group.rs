@@ -15,7 +15,7 @@ use futures::FutureExt;
 const SHORT: Duration = Duration::from_millis(20);
 const LONG: Duration = Duration::from_secs(3600);
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn two_children_finish_and_the_group_returns_the_body_value() {
     let finished = Counter::new();
     let result = task_group(|tg| {
@@ -36,7 +36,7 @@ async fn two_children_finish_and_the_group_returns_the_body_value() {
     assert_eq!(finished.get(), 2, "the group waited for both children");
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_child_error_cancels_siblings_and_body() {
     let sibling_dropped = Flag::new();
     let body_past_sleep = Flag::new();
@@ -64,7 +64,7 @@ async fn a_child_error_cancels_siblings_and_body() {
     assert!(!body_past_sleep.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn every_error_is_collected() {
     let result = task_group(|tg| async move {
         for error in ["a", "b"] {
@@ -88,7 +88,7 @@ async fn every_error_is_collected() {
     );
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_body_error_is_returned_and_cancels_children() {
     let child_dropped = Flag::new();
     let result = task_group(|tg| {
@@ -108,7 +108,7 @@ async fn a_body_error_is_returned_and_cancels_children() {
     assert!(child_dropped.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn errors_raised_by_siblings_during_their_cancellation_are_collected() {
     let result = task_group(|tg| async move {
         // Notices the cancellation and fails while handling it.
@@ -138,7 +138,7 @@ async fn errors_raised_by_siblings_during_their_cancellation_are_collected() {
     assert!(errors.contains(&"failed after shield"));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_child_panic_cancels_siblings_and_resumes_after_all_ended() {
     let sibling_cleaned_up = Flag::new();
     let group = task_group(|tg| {
@@ -170,7 +170,7 @@ async fn a_child_panic_cancels_siblings_and_resumes_after_all_ended() {
     );
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_body_panic_waits_for_children_then_resumes() {
     let child_dropped = Flag::new();
     let group = task_group(|tg| {
@@ -196,7 +196,7 @@ async fn a_body_panic_waits_for_children_then_resumes() {
     assert!(child_dropped.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn start_returns_the_started_value() {
     let result = task_group(|tg| async move {
         let value = tg
@@ -213,7 +213,7 @@ async fn start_returns_the_started_value() {
     assert_eq!(result, Ok(()));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn an_error_before_started_comes_back_from_start_and_spares_the_group() {
     let sibling_finished = Flag::new();
     let result = task_group(|tg| {
@@ -236,7 +236,7 @@ async fn an_error_before_started_comes_back_from_start_and_spares_the_group() {
     assert!(sibling_finished.is_set(), "the group was not cancelled");
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn returning_without_started_is_an_error() {
     let result = task_group(|tg| async move {
         let error = tg.start(|_status: TaskStatus<u8>| async {}).await;
@@ -247,7 +247,7 @@ async fn returning_without_started_is_an_error() {
     assert_eq!(result, Ok(()));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn an_error_after_started_goes_to_the_group() {
     let result = task_group(|tg| async move {
         let started = tg
@@ -265,7 +265,7 @@ async fn an_error_after_started_goes_to_the_group() {
     assert_eq!(result, Err(TaskGroupError::Failed(vec!["after start"])));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_task_being_started_is_not_cancelled_by_its_group_until_started() {
     let reached_started = Flag::new();
     let cancelled_after_start = Flag::new();
@@ -295,7 +295,7 @@ async fn a_task_being_started_is_not_cancelled_by_its_group_until_started() {
     assert!(cancelled_after_start.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_panic_before_started_resumes_in_the_caller() {
     let result = task_group(|tg| async move {
         let payload = std::panic::AssertUnwindSafe(tg.start(|_status: TaskStatus<()>| async {
@@ -313,7 +313,7 @@ async fn a_panic_before_started_resumes_in_the_caller() {
     assert_eq!(result, Ok(()));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn spawning_into_a_finished_group_is_an_error() {
     let escaped = Arc::new(Mutex::new(None));
     let result = task_group(|tg| {
@@ -334,7 +334,7 @@ async fn spawning_into_a_finished_group_is_an_error() {
     assert_eq!(started, Err(StartError::Spawn(SpawnError::GroupFinished)));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_child_spawned_into_a_cancelled_group_runs_to_its_first_blocking_point() {
     let (before, after) = (Flag::new(), Flag::new());
     let result = task_group(|tg| {
@@ -360,7 +360,7 @@ async fn a_child_spawned_into_a_cancelled_group_runs_to_its_first_blocking_point
     assert!(!after.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn an_outer_cancellation_waits_for_children_and_the_outer_scope_catches() {
     let children_done = Counter::new();
     let scope = CancelScope::new().with_timeout(Duration::from_millis(5));
@@ -387,7 +387,7 @@ async fn an_outer_cancellation_waits_for_children_and_the_outer_scope_catches() 
     assert_eq!(children_done.get(), 3, "no child outlived its group");
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn errors_are_not_lost_when_an_outer_scope_is_cancelled() {
     let outcome = move_on_after(Duration::from_millis(5), async {
         let result = task_group(|tg| async move {
@@ -412,7 +412,7 @@ async fn errors_are_not_lost_when_an_outer_scope_is_cancelled() {
     );
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn group_deadline_cancels_everything() {
     let result = task_group(|tg| async move {
         tg.cancel_handle()
@@ -425,7 +425,7 @@ async fn group_deadline_cancels_everything() {
     assert_eq!(result, Err(TaskGroupError::Cancelled));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_task_handle_yields_the_value() {
     let result = task_group(|tg| async move {
         let handle = tg.spawn(async {
@@ -439,7 +439,7 @@ async fn a_task_handle_yields_the_value() {
     assert_eq!(result, Ok(()));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn cancelling_one_task_does_not_fail_the_group() {
     let sibling_finished = Flag::new();
     let result = task_group(|tg| {
@@ -466,7 +466,7 @@ async fn cancelling_one_task_does_not_fail_the_group() {
     assert!(sibling_finished.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_deadline_set_through_a_task_handle_cancels_that_task() {
     let result = task_group(|tg| async move {
         let handle = tg.spawn(async {
@@ -483,7 +483,7 @@ async fn a_deadline_set_through_a_task_handle_cancels_that_task() {
     assert_eq!(result, Ok(()));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn a_failed_task_handle_reports_failed_and_the_group_gets_the_error() {
     let result = task_group(|tg| async move {
         let handle = tg.spawn(async { Err::<u8, _>("broken") }).unwrap();
@@ -495,7 +495,7 @@ async fn a_failed_task_handle_reports_failed_and_the_group_gets_the_error() {
     assert_eq!(result, Err(TaskGroupError::Failed(vec!["broken"])));
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn children_can_spawn_siblings() {
     let count = Counter::new();
     let result = task_group(|tg| {
@@ -520,7 +520,7 @@ async fn children_can_spawn_siblings() {
     assert_eq!(count.get(), 3);
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn nested_groups_cancel_inner_children() {
     let inner_child_dropped = Flag::new();
     let result = task_group(|outer| {
@@ -550,7 +550,7 @@ async fn nested_groups_cancel_inner_children() {
     assert!(inner_child_dropped.is_set());
 }
 
-#[anyio::test]
+#[anyio::test(autojump)]
 async fn many_children_run_in_parallel_and_all_finish() {
     let finished = Counter::new();
     let result = task_group(|tg| {

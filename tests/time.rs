@@ -9,6 +9,15 @@ async fn sleep_waits_at_least_its_duration() {
     assert!(current_time() - start >= Duration::from_millis(10));
 }
 
+#[anyio::test(autojump)]
+async fn on_virtual_time_sleep_waits_exactly_its_duration() {
+    let start = current_time();
+    sleep(Duration::from_millis(10)).await;
+    assert_eq!(current_time() - start, Duration::from_millis(10));
+    sleep_until(start + Duration::from_secs(60)).await;
+    assert_eq!(current_time() - start, Duration::from_secs(60));
+}
+
 #[anyio::test]
 async fn sleep_until_waits_for_the_instant() {
     let deadline = current_time() + Duration::from_millis(10);

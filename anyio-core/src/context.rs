@@ -12,9 +12,11 @@ use std::sync::Arc;
 use crate::backend::Backend;
 use crate::cancel::node::Node;
 use crate::task::TaskRecord;
+use crate::time::virtual_clock::VirtualClock;
 
 thread_local! {
     static BACKEND: Cell<Option<Backend>> = const { Cell::new(None) };
+    static CLOCK: RefCell<Option<Arc<VirtualClock>>> = const { RefCell::new(None) };
     static SCOPE: RefCell<Option<Arc<Node>>> = const { RefCell::new(None) };
     static TASK: RefCell<Option<Arc<TaskRecord>>> = const { RefCell::new(None) };
 }
@@ -22,6 +24,16 @@ thread_local! {
 /// The backend recorded by the enclosing anyio task or `run_with`, if any.
 pub(crate) fn backend() -> Option<Backend> {
     BACKEND.with(Cell::get)
+}
+
+/// The virtual clock the current task runs on, if any.
+pub(crate) fn clock() -> Option<Arc<VirtualClock>> {
+    CLOCK.with(|clock| clock.borrow().clone())
+}
+
+/// Runs `f` with the virtual clock of the current task, without cloning it.
+pub(crate) fn with_clock<R>(f: impl FnOnce(Option<&Arc<VirtualClock>>) -> R) -> R {
+    CLOCK.with(|clock| f(clock.borrow().as_ref()))
 }
 
 /// The innermost cancel scope node of the task being polled.
@@ -62,18 +74,20 @@ impl Drop for ScopeGuard {
 #[derive(Debug)]
 pub(crate) struct TaskGuard {
     backend: Option<Backend>,
+    clock: Option<Arc<VirtualClock>>,
     task: Option<Arc<TaskRecord>>,
     scope: Option<Arc<Node>>,
 }
 
-/// Enters the context of a task: its backend, its record and its root scope.
+/// Enters the context of a task: its runtime, its record and its root scope.
 pub(crate) fn enter_task(
-    backend: Backend,
+    runtime: &Runtime,
     task: Option<Arc<TaskRecord>>,
     scope: Option<Arc<Node>>,
 ) -> TaskGuard {
     TaskGuard {
-        backend: BACKEND.with(|cell| cell.replace(Some(backend))),
+        backend: BACKEND.with(|cell| cell.replace(Some(runtime.backend))),
+        clock: CLOCK.with(|cell| cell.replace(runtime.clock.clone())),
         task: TASK.with(|cell| cell.replace(task)),
         scope: SCOPE.with(|cell| cell.replace(scope)),
     }
@@ -82,9 +96,31 @@ pub(crate) fn enter_task(
 impl Drop for TaskGuard {
     fn drop(&mut self) {
         BACKEND.with(|cell| cell.set(self.backend));
+        let clock = self.clock.take();
+        CLOCK.with(|cell| *cell.borrow_mut() = clock);
         let task = self.task.take();
         TASK.with(|cell| *cell.borrow_mut() = task);
         let scope = self.scope.take();
         SCOPE.with(|cell| *cell.borrow_mut() = scope);
+    }
+}
+
+/// What an anyio task runs on: its backend and, in tests, a virtual clock. Tasks inherit it
+/// from the task group they are spawned into.
+#[derive(Debug, Clone)]
+pub(crate) struct Runtime {
+    pub(crate) backend: Backend,
+    pub(crate) clock: Option<Arc<VirtualClock>>,
+}
+
+impl Runtime {
+    /// The runtime of the calling code; panics with the [`NoRuntime`](crate::NoRuntime)
+    /// message outside any.
+    #[track_caller]
+    pub(crate) fn current() -> Runtime {
+        Runtime {
+            backend: crate::backend::require_backend(),
+            clock: clock(),
+        }
     }
 }

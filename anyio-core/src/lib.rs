@@ -49,6 +49,7 @@ pub mod streams;
 pub mod sync;
 pub mod task;
 pub mod task_group;
+pub mod testing;
 pub mod time;
 
 pub use backend::{current_backend, Backend, BackendUnavailable, NoRuntime};

@@ -1,8 +1,12 @@
 use std::future::Future;
 
+use std::sync::Arc;
+
 use crate::backend::{Backend, BackendUnavailable};
+use crate::context::Runtime;
 use crate::runtime;
 use crate::task::{InTask, TaskRecord};
+use crate::time::virtual_clock::VirtualClock;
 
 /// Runs `future` to completion on the default backend (the first compiled in of tokio, smol,
 /// async-std) and returns its output. The future runs as the root anyio task, named `"main"`.
@@ -66,10 +70,20 @@ pub fn try_run_with<F: Future>(
     backend: Backend,
     future: F,
 ) -> Result<F::Output, BackendUnavailable> {
+    run_in(backend, None, future)
+}
+
+/// Runs `future` as the root task `"main"` on `backend`, on a virtual clock if one is given.
+pub(crate) fn run_in<F: Future>(
+    backend: Backend,
+    clock: Option<Arc<VirtualClock>>,
+    future: F,
+) -> Result<F::Output, BackendUnavailable> {
     let backend = backend.ensure_available()?;
     let record = TaskRecord::register(Some("main".to_owned()), None);
+    let runtime = Runtime { backend, clock };
     Ok(runtime::block_on(
         backend,
-        InTask::new(backend, record, future),
+        InTask::new(runtime, record, future),
     ))
 }

@@ -11,6 +11,7 @@ use std::time::Instant;
 use pin_project_lite::pin_project;
 
 use crate::backend::{Backend, BackendUnavailable};
+use crate::time::virtual_clock::VirtualTimer;
 
 #[cold]
 #[track_caller]
@@ -91,12 +92,19 @@ pin_project! {
         Tokio { #[pin] sleep: TokioSleep },
         Smol { #[pin] timer: SmolSleep },
         AsyncStd { #[pin] timer: AsyncStdSleep },
+        Virtual { #[pin] timer: VirtualTimer },
     }
 }
 
 impl Timer {
-    /// A timer on `backend` that fires at `deadline`.
+    /// A timer that fires at `deadline`: on the current task's virtual clock if it has one,
+    /// else on `backend`.
     pub(crate) fn new(backend: Backend, deadline: Instant) -> Timer {
+        if let Some(clock) = crate::context::clock() {
+            return Timer::Virtual {
+                timer: VirtualTimer::new(clock, deadline),
+            };
+        }
         match backend {
             #[cfg(feature = "tokio")]
             Backend::Tokio => Timer::Tokio {
@@ -124,6 +132,7 @@ impl Future for Timer {
             TimerProjection::Tokio { sleep } => sleep.poll(cx),
             TimerProjection::Smol { timer } => timer.poll(cx).map(drop),
             TimerProjection::AsyncStd { timer } => timer.poll(cx).map(drop),
+            TimerProjection::Virtual { timer } => timer.poll(cx),
         }
     }
 }

@@ -13,7 +13,7 @@ use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::{format_ident, quote};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, ItemFn, Lit, MetaNameValue, Token};
+use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 
 mod duration;
 
@@ -43,26 +43,41 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
         .into()
 }
 
-fn options(args: TokenStream2) -> syn::Result<Vec<(String, syn::LitStr)>> {
-    let parsed = Punctuated::<MetaNameValue, Token![,]>::parse_terminated.parse2(args)?;
+/// One option of an attribute: `name = "value"`, or a bare `flag`.
+enum AttributeOption {
+    Value(String, syn::LitStr),
+    Flag(syn::Path),
+}
+
+fn options(args: TokenStream2) -> syn::Result<Vec<AttributeOption>> {
+    let parsed = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
     parsed
         .into_iter()
-        .map(|option| {
-            let key = option
-                .path
-                .get_ident()
-                .map(ToString::to_string)
-                .ok_or_else(|| syn::Error::new_spanned(&option.path, "expected an option name"))?;
-            match option.value {
-                Expr::Lit(ExprLit {
-                    lit: Lit::Str(value),
-                    ..
-                }) => Ok((key, value)),
-                other => Err(syn::Error::new_spanned(
-                    other,
-                    format!("`{key}` takes a string, like {key} = \"...\""),
-                )),
+        .map(|option| match option {
+            Meta::Path(path) => Ok(AttributeOption::Flag(path)),
+            Meta::NameValue(option) => {
+                let key = option
+                    .path
+                    .get_ident()
+                    .map(ToString::to_string)
+                    .ok_or_else(|| {
+                        syn::Error::new_spanned(&option.path, "expected an option name")
+                    })?;
+                match option.value {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(value),
+                        ..
+                    }) => Ok(AttributeOption::Value(key, value)),
+                    other => Err(syn::Error::new_spanned(
+                        other,
+                        format!("`{key}` takes a string, like {key} = \"...\""),
+                    )),
+                }
             }
+            Meta::List(list) => Err(syn::Error::new_spanned(
+                list,
+                "expected `name = \"value\"` or a bare flag",
+            )),
         })
         .collect()
 }
@@ -88,7 +103,21 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
     check_signature(&function, "test")?;
     let mut selected: Vec<&str> = BACKENDS.iter().map(|backend| backend.0).collect();
     let mut time_limit_ms = DEFAULT_TIME_LIMIT_MS;
-    for (key, value) in options(args)? {
+    let mut autojump = false;
+    for option in options(args)? {
+        let (key, value) = match option {
+            AttributeOption::Flag(path) if path.is_ident("autojump") => {
+                autojump = true;
+                continue;
+            }
+            AttributeOption::Flag(path) => {
+                return Err(syn::Error::new_spanned(
+                    path,
+                    "unknown #[anyio::test] flag: expected `autojump`",
+                ))
+            }
+            AttributeOption::Value(key, value) => (key, value),
+        };
         match key.as_str() {
             "backends" => {
                 selected = Vec::new();
@@ -146,6 +175,7 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
                                 backend: ::anyio::Backend::#variant,
                                 name: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
                                 time_limit: ::core::time::Duration::from_millis(#time_limit_ms),
+                                autojump: #autojump,
                             },
                             super::#name,
                         );
@@ -171,7 +201,16 @@ fn expand_main(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
     let function: ItemFn = syn::parse2(item)?;
     check_signature(&function, "main")?;
     let mut backend = None;
-    for (key, value) in options(args)? {
+    for option in options(args)? {
+        let (key, value) = match option {
+            AttributeOption::Value(key, value) => (key, value),
+            AttributeOption::Flag(path) => {
+                return Err(syn::Error::new_spanned(
+                    path,
+                    "#[anyio::main] takes no flags: expected `backend = \"...\"`",
+                ))
+            }
+        };
         if key != "backend" {
             return Err(syn::Error::new(
                 Span::call_site(),

@@ -54,3 +54,12 @@ impl Counter {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// The message of a panic payload, whether it was formatted (`String`) or literal (`&str`).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default()
+}

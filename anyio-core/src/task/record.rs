@@ -8,9 +8,9 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 use slab::Slab;
 
-use crate::backend::Backend;
 use crate::cancel::node::{lock, Node};
-use crate::context;
+use crate::context::{self, Runtime};
+use crate::time::virtual_clock::{poll_tracked, TrackedTask};
 
 /// A unique identifier of an anyio task within the process.
 ///
@@ -174,7 +174,9 @@ pin_project! {
     /// Polls a future inside the context of an anyio task: its backend, record and root scope.
     #[derive(Debug)]
     pub(crate) struct InTask<F> {
-        backend: Backend,
+        runtime: Runtime,
+        // Present on a virtual clock, where it counts this task as runnable or blocked.
+        tracked: Option<Arc<TrackedTask>>,
         record: Arc<TaskRecord>,
         root: Option<Arc<Node>>,
         #[pin]
@@ -184,14 +186,18 @@ pin_project! {
     impl<F> PinnedDrop for InTask<F> {
         fn drop(this: Pin<&mut Self>) {
             this.record.unregister();
+            if let Some(tracked) = this.tracked.as_ref() {
+                tracked.exit_done();
+            }
         }
     }
 }
 
 impl<F> InTask<F> {
-    pub(crate) fn new(backend: Backend, record: Arc<TaskRecord>, future: F) -> InTask<F> {
+    pub(crate) fn new(runtime: Runtime, record: Arc<TaskRecord>, future: F) -> InTask<F> {
         InTask {
-            backend,
+            tracked: runtime.clock.clone().map(TrackedTask::new),
+            runtime,
             record,
             root: None,
             future,
@@ -205,7 +211,8 @@ impl<F: Future> Future for InTask<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let _entered =
-            context::enter_task(*this.backend, Some(this.record.clone()), this.root.clone());
-        this.future.poll(cx)
+            context::enter_task(this.runtime, Some(this.record.clone()), this.root.clone());
+        let future = this.future;
+        poll_tracked(this.tracked.as_ref(), cx, |cx| future.poll(cx))
     }
 }

@@ -137,7 +137,7 @@ where
         }
         if !*this.started {
             *this.started = true;
-            shared.backend();
+            shared.runtime();
             let enclosing = context::current_scope();
             node.set_parent(enclosing.clone());
             node.attach();

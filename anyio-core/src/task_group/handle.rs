@@ -238,7 +238,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         F: Future + Send + 'static,
         K: Finish<F::Output>,
     {
-        let backend = self.shared.backend();
+        let runtime = self.shared.runtime().clone();
         if !self.shared.add_child() {
             return Err(SpawnError::GroupFinished);
         }
@@ -246,9 +246,10 @@ impl<E: Send + 'static> TaskGroup<E> {
         node.attach();
         let parent_id = context::current_task().map(|task| task.id());
         let record = TaskRecord::register(name, parent_id);
+        let backend = runtime.backend;
         runtime::spawn(
             backend,
-            ChildTask::new(backend, record, node, future, finisher),
+            ChildTask::new(runtime, record, node, future, finisher),
         );
         Ok(())
     }

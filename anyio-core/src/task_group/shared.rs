@@ -2,8 +2,8 @@ use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::backend::{require_backend, Backend};
 use crate::cancel::node::{lock, Node};
+use crate::context::Runtime;
 
 /// What a panic unwinds with.
 pub(crate) type PanicPayload = Box<dyn Any + Send>;
@@ -15,7 +15,7 @@ const CLOSED: usize = 1 << (usize::BITS - 1);
 #[derive(Debug)]
 pub(crate) struct GroupShared<E> {
     pub(crate) node: Arc<Node>,
-    backend: OnceLock<Backend>,
+    runtime: OnceLock<Runtime>,
     /// Children spawned and not yet ended, plus the [`CLOSED`] bit. Only ever changed by
     /// read-modify-write operations, so spawning and ending a child take no lock, and every
     /// change is ordered after the group's own last look at it (see [`GroupShared::try_close`]).
@@ -40,7 +40,7 @@ impl<E> GroupShared<E> {
     pub(crate) fn new() -> Arc<GroupShared<E>> {
         Arc::new(GroupShared {
             node: Node::new(false),
-            backend: OnceLock::new(),
+            runtime: OnceLock::new(),
             live: AtomicUsize::new(0),
             state: Mutex::new(GroupState {
                 errors: Vec::new(),
@@ -49,9 +49,9 @@ impl<E> GroupShared<E> {
         })
     }
 
-    /// The backend children run on: the one in force where the group first ran or spawned.
-    pub(crate) fn backend(&self) -> Backend {
-        *self.backend.get_or_init(require_backend)
+    /// What children run on: the runtime in force where the group first ran or spawned.
+    pub(crate) fn runtime(&self) -> &Runtime {
+        self.runtime.get_or_init(Runtime::current)
     }
 
     /// Counts a new child, unless the group has finished.

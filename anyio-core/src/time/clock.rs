@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 /// # });
 /// ```
 pub fn current_time() -> Instant {
-    Instant::now()
+    crate::context::with_clock(|clock| clock.map(|clock| clock.now())).unwrap_or_else(Instant::now)
 }
 
 /// `now + duration`, or `None` when that is too far away to represent (which callers treat as

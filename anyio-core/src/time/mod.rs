@@ -8,6 +8,7 @@
 
 mod clock;
 mod sleep;
+pub(crate) mod virtual_clock;
 
 pub use clock::current_time;
 pub(crate) use clock::deadline_after;

@@ -61,12 +61,12 @@
 pub use anyio_core::{
     cancel, cancelled, checkpoint, checkpoint_if_cancelled, create_memory_object_stream,
     current_backend, current_effective_deadline, current_time, fail_after, fail_at, finally,
-    get_current_task, get_running_tasks, move_on_after, move_on_at, run, run_with, sleep,
-    sleep_forever, sleep_until, streams, sync, task, task_group, testing, time, try_run_with,
-    Backend, BackendUnavailable, CancelHandle, CancelScope, CapacityLimiter, Condition, Duration,
-    Event, Instant, Lock, MemoryReceiveStream, MemorySendStream, Mutex, NoRuntime, ResourceGuard,
-    Scoped, Semaphore, SpawnError, StartError, TaskError, TaskGroup, TaskGroupError, TaskHandle,
-    TaskId, TaskInfo, TaskStatus, TimeoutError,
+    from_thread, get_current_task, get_running_tasks, move_on_after, move_on_at, run, run_with,
+    sleep, sleep_forever, sleep_until, streams, sync, task, task_group, testing, time, to_thread,
+    try_run_with, Backend, BackendUnavailable, CancelHandle, CancelScope, CapacityLimiter,
+    Condition, Duration, Event, FromThreadError, Instant, Lock, MemoryReceiveStream,
+    MemorySendStream, Mutex, NoRuntime, ResourceGuard, Scoped, Semaphore, SpawnError, StartError,
+    TaskError, TaskGroup, TaskGroupError, TaskHandle, TaskId, TaskInfo, TaskStatus, TimeoutError,
 };
 
 /// Marks an async test to run once per enabled backend: `#[anyio::test] async fn x()` becomes

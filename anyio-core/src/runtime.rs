@@ -136,3 +136,58 @@ impl Future for Timer {
         }
     }
 }
+
+/// Runs `work` on `backend`'s blocking thread pool. The work must not unwind: callers catch
+/// panics first and resume them on their side.
+pub(crate) fn spawn_blocking<F, R>(backend: Backend, work: F) -> BlockingTask<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match backend {
+        #[cfg(feature = "tokio")]
+        Backend::Tokio => BlockingTask::Tokio(anyio_tokio::spawn_blocking(work)),
+        #[cfg(feature = "smol")]
+        Backend::Smol => BlockingTask::Smol(anyio_smol::spawn_blocking(work)),
+        #[cfg(feature = "async-std")]
+        Backend::AsyncStd => BlockingTask::AsyncStd(anyio_asyncstd::spawn_blocking(work)),
+        #[allow(unreachable_patterns)]
+        other => {
+            drop(work);
+            unavailable(other)
+        }
+    }
+}
+
+/// The result of [`spawn_blocking`]; every backend's handle is `Unpin`, so no projection is
+/// needed and the variants can be `cfg`-gated.
+#[derive(Debug)]
+pub(crate) enum BlockingTask<R> {
+    #[cfg(feature = "tokio")]
+    Tokio(anyio_tokio::BlockingTask<R>),
+    #[cfg(feature = "smol")]
+    Smol(anyio_smol::BlockingTask<R>),
+    #[cfg(feature = "async-std")]
+    AsyncStd(anyio_asyncstd::BlockingTask<R>),
+    #[allow(dead_code)] // keeps the type inhabited-by-nothing when no backend is compiled in
+    NotCompiledIn(
+        std::convert::Infallible,
+        std::marker::PhantomData<fn() -> R>,
+    ),
+}
+
+impl<R> Future for BlockingTask<R> {
+    type Output = R;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
+        match self.get_mut() {
+            #[cfg(feature = "tokio")]
+            BlockingTask::Tokio(task) => Pin::new(task).poll(cx),
+            #[cfg(feature = "smol")]
+            BlockingTask::Smol(task) => Pin::new(task).poll(cx),
+            #[cfg(feature = "async-std")]
+            BlockingTask::AsyncStd(task) => Pin::new(task).poll(cx),
+            BlockingTask::NotCompiledIn(never, _) => match *never {},
+        }
+    }
+}

@@ -29,11 +29,11 @@
 //! # });
 //! ```
 
-mod child;
+pub(crate) mod child;
 mod error;
 mod group;
 mod handle;
-mod outcome;
+pub(crate) mod outcome;
 mod shared;
 mod start;
 mod task_handle;

@@ -387,7 +387,6 @@ pub(crate) struct BusyGuard {
 }
 
 impl BusyGuard {
-    #[allow(dead_code)] // used by to_thread (issue 6)
     pub(crate) fn new(clock: Arc<VirtualClock>) -> BusyGuard {
         clock.task_runnable();
         BusyGuard { clock }

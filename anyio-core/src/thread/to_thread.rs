@@ -1,0 +1,213 @@
+//! Running blocking code on a worker thread.
+//!
+//! Every call goes through a [`CapacityLimiter`]: by default the process-wide limiter of the
+//! backend, with 40 tokens ([`current_default_thread_limiter`]), so at most that many worker
+//! threads run anyio jobs at once.
+
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+
+use super::worker::{self, WorkerContext};
+use crate::backend::Backend;
+use crate::cancel::checkpoint_if_cancelled;
+use crate::cancel::node::Protection;
+use crate::context::{self, Runtime};
+use crate::runtime;
+use crate::sync::{Borrower, CapacityLimiter};
+use crate::time::virtual_clock::BusyGuard;
+
+/// How many worker threads the default limiter lets run at once (AnyIO's default).
+pub const DEFAULT_THREAD_LIMIT: usize = 40;
+
+static DEFAULT_LIMITERS: [OnceLock<CapacityLimiter>; 3] =
+    [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+
+/// The limiter `run_sync` uses unless told otherwise: one per backend for the whole process,
+/// starting at [`DEFAULT_THREAD_LIMIT`] tokens. Change its size with
+/// [`CapacityLimiter::set_total_tokens`].
+///
+/// # Panics
+///
+/// Panics outside any async runtime.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::to_thread::{current_default_thread_limiter, DEFAULT_THREAD_LIMIT};
+/// assert_eq!(current_default_thread_limiter().total_tokens(), DEFAULT_THREAD_LIMIT);
+/// # });
+/// ```
+pub fn current_default_thread_limiter() -> &'static CapacityLimiter {
+    default_limiter(Runtime::current().backend)
+}
+
+fn default_limiter(backend: Backend) -> &'static CapacityLimiter {
+    let index = Backend::ALL
+        .iter()
+        .position(|candidate| *candidate == backend)
+        .unwrap_or_default();
+    DEFAULT_LIMITERS[index].get_or_init(|| CapacityLimiter::new(DEFAULT_THREAD_LIMIT))
+}
+
+/// Runs `work` on a worker thread and waits for its result, without blocking the event loop.
+///
+/// Shorthand for `ToThread::new().run_sync(work)`; see [`ToThread`] for the options and the
+/// cancellation rules.
+///
+/// # Panics
+///
+/// A panic in `work` resumes in the caller. Panics outside any async runtime.
+///
+/// # Cancellation
+///
+/// The call is protected: if the caller's scope is cancelled while `work` runs, the
+/// cancellation takes effect when `work` returns (its result is handed back and the next
+/// `Pending` drops the caller). Inside an already-cancelled scope `work` never starts.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// let digest = anyio_core::to_thread::run_sync(|| (1..=10u64).product::<u64>()).await;
+/// assert_eq!(digest, 3_628_800);
+/// # });
+/// ```
+pub async fn run_sync<F, R>(work: F) -> R
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    ToThread::new().run_sync(work).await
+}
+
+/// Options for running blocking code on a worker thread: the limiter, and whether a cancelled
+/// caller waits for the thread.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::{sync::CapacityLimiter, to_thread::ToThread};
+/// let limiter = CapacityLimiter::new(2);
+/// let sum = ToThread::new().limiter(&limiter).run_sync(|| 2 + 2).await;
+/// assert_eq!(sum, 4);
+/// # });
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+#[must_use = "options do nothing until `run_sync` is called"]
+pub struct ToThread<'a> {
+    limiter: Option<&'a CapacityLimiter>,
+    abandon_on_cancel: bool,
+}
+
+impl<'a> ToThread<'a> {
+    /// The default options: the default limiter, and a caller that waits for the thread.
+    ///
+    /// # Examples
+    ///
+    /// See [`ToThread`].
+    pub fn new() -> ToThread<'a> {
+        ToThread::default()
+    }
+
+    /// Takes the token for the thread from `limiter` instead of the default one.
+    ///
+    /// # Examples
+    ///
+    /// See [`ToThread`].
+    pub fn limiter(mut self, limiter: &'a CapacityLimiter) -> ToThread<'a> {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// With `true`, a cancelled caller does not wait: it is released at once, the thread runs on
+    /// in the background and its result is discarded. With `false` (the default) the call is a
+    /// protected region that the cancellation waits for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::{move_on_after, time::Duration, to_thread::ToThread};
+    /// let outcome = move_on_after(
+    ///     Duration::from_millis(5),
+    ///     ToThread::new()
+    ///         .abandon_on_cancel(true)
+    ///         .run_sync(|| std::thread::sleep(std::time::Duration::from_millis(200))),
+    /// )
+    /// .await;
+    /// assert_eq!(outcome, None); // released after 5 ms, not 200
+    /// # });
+    /// ```
+    pub fn abandon_on_cancel(mut self, abandon: bool) -> ToThread<'a> {
+        self.abandon_on_cancel = abandon;
+        self
+    }
+
+    /// Runs `work` on a worker thread and waits for its result.
+    ///
+    /// The thread has an anyio context: [`from_thread`](super::from_thread) calls inside
+    /// `work` run on this runtime, inside the caller's cancel scope.
+    ///
+    /// # Panics
+    ///
+    /// A panic in `work` resumes in the caller. Panics outside any async runtime.
+    ///
+    /// # Cancellation
+    ///
+    /// Inside an already-cancelled scope `work` never starts, and a call cancelled while
+    /// waiting for a limiter token leaves no token behind. Once `work` runs, see
+    /// [`abandon_on_cancel`](ToThread::abandon_on_cancel). With abandon, the token is given
+    /// back when the caller is released, as in AnyIO, so the abandoned thread no longer counts
+    /// against the limiter.
+    ///
+    /// # Examples
+    ///
+    /// See [`ToThread`].
+    pub async fn run_sync<F, R>(self, work: F) -> R
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        checkpoint_if_cancelled().await;
+        let runtime = Runtime::current();
+        let limiter = self
+            .limiter
+            .unwrap_or_else(|| default_limiter(runtime.backend));
+        // A fresh borrower per call: one task may run several calls at once (say in a join).
+        let _token = limiter
+            .acquire_on_behalf_of(Borrower::new())
+            .await
+            .expect("a fresh borrower holds no token");
+        checkpoint_if_cancelled().await;
+
+        let scope = context::current_scope();
+        let job_context = WorkerContext {
+            runtime: runtime.clone(),
+            scope: scope.clone(),
+            task: context::current_task().map(|task| task.id()),
+        };
+        // On virtual time the work counts as busy, so time does not jump while it runs. The
+        // caller holds the count until it has the result: a guard dropped by the thread itself
+        // would end before the join wakes the caller, leaving an instant where every task looks
+        // blocked. An abandoned thread keeps a count of its own for as long as it runs.
+        let _caller_busy = runtime.clock.clone().map(BusyGuard::new);
+        let thread_busy = runtime
+            .clock
+            .clone()
+            .filter(|_| self.abandon_on_cancel)
+            .map(BusyGuard::new);
+        let job = move || {
+            let _busy = thread_busy;
+            let _worker = worker::enter(job_context);
+            catch_unwind(AssertUnwindSafe(work))
+        };
+        let finished = runtime::spawn_blocking(runtime.backend, job);
+        let _protection = (!self.abandon_on_cancel).then(|| Protection::from(scope));
+        match finished.await {
+            Ok(value) => value,
+            Err(payload) => resume_unwind(payload),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! `from_thread` (DESIGN §9), after AnyIO's `test_from_thread.py`: calls back into the event
+//! loop, cancellation, and errors outside worker threads.
+
+mod common;
+
+use std::time::Duration as StdDuration;
+
+use anyio::{
+    current_backend, from_thread, move_on_after, sleep, sleep_forever, to_thread, Duration,
+    FromThreadError,
+};
+use common::{panic_message, Flag};
+use futures::FutureExt;
+
+#[anyio::test]
+async fn run_executes_on_the_calling_runtime() {
+    let backend = current_backend();
+    let seen = to_thread::run_sync(|| {
+        from_thread::run(async {
+            sleep(Duration::from_millis(1)).await;
+            current_backend()
+        })
+    })
+    .await;
+    assert_eq!(seen, Ok(backend));
+}
+
+#[anyio::test]
+async fn run_sync_executes_on_the_event_loop() {
+    let worker = to_thread::run_sync(|| {
+        let worker = std::thread::current().id();
+        let event_loop = from_thread::run_sync(|| std::thread::current().id()).unwrap();
+        (worker, event_loop)
+    })
+    .await;
+    assert_ne!(worker.0, worker.1);
+}
+
+#[anyio::test]
+async fn offloads_nest() {
+    let value = to_thread::run_sync(|| {
+        from_thread::run(async { to_thread::run_sync(|| 5).await + 1 }).unwrap()
+    })
+    .await;
+    assert_eq!(value, 6);
+}
+
+#[anyio::test]
+async fn a_panic_in_the_callee_resumes_in_the_thread_and_then_the_caller() {
+    let payload = std::panic::AssertUnwindSafe(to_thread::run_sync(|| {
+        from_thread::run(async {
+            if std::hint::black_box(true) {
+                panic!("callee failed");
+            }
+        })
+    }))
+    .catch_unwind()
+    .await
+    .unwrap_err();
+    assert_eq!(panic_message(&*payload), "callee failed");
+}
+
+#[anyio::test]
+async fn the_callee_runs_in_the_callers_scope_and_is_cancelled_with_it() {
+    let outcome = move_on_after(
+        Duration::from_millis(10),
+        to_thread::run_sync(|| from_thread::run(sleep_forever())),
+    )
+    .await;
+    // The scope waited for the thread (no abandon), whose call was cancelled; the body then
+    // completed without blocking again, so its value stands (as in Trio).
+    assert_eq!(outcome, Some(Err(FromThreadError::Cancelled)));
+    let inside = move_on_after(Duration::from_millis(10), async {
+        let result = to_thread::run_sync(|| from_thread::run(sleep_forever())).await;
+        assert_eq!(result, Err(FromThreadError::Cancelled));
+        sleep_forever().await; // the deferred cancellation lands at the next blocking point
+    });
+    assert_eq!(inside.await, None);
+}
+
+#[anyio::test]
+async fn check_cancelled_reports_the_callers_cancellation() {
+    let saw_cancel = Flag::new();
+    let outcome = move_on_after(Duration::from_millis(10), {
+        let saw_cancel = saw_cancel.clone();
+        to_thread::run_sync(move || {
+            assert_eq!(from_thread::check_cancelled(), Ok(()));
+            for _ in 0..500 {
+                if from_thread::check_cancelled() == Err(FromThreadError::Cancelled) {
+                    saw_cancel.set();
+                    return;
+                }
+                std::thread::sleep(StdDuration::from_millis(2));
+            }
+        })
+    })
+    .await;
+    assert_eq!(
+        outcome,
+        Some(()),
+        "the thread's result stands: nothing blocked after it"
+    );
+    assert!(saw_cancel.is_set());
+}
+
+#[anyio::test]
+async fn outside_a_worker_thread_every_call_is_an_error() {
+    assert_eq!(
+        from_thread::run(async {}),
+        Err(FromThreadError::NotInWorkerThread)
+    );
+    assert_eq!(
+        from_thread::run_sync(|| ()),
+        Err(FromThreadError::NotInWorkerThread)
+    );
+    assert_eq!(
+        from_thread::check_cancelled(),
+        Err(FromThreadError::NotInWorkerThread)
+    );
+    let error = std::thread::spawn(|| from_thread::run(async { 1 }))
+        .join()
+        .unwrap();
+    assert_eq!(error, Err(FromThreadError::NotInWorkerThread));
+    assert!(error
+        .unwrap_err()
+        .to_string()
+        .contains("to_thread::run_sync"));
+}

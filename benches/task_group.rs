@@ -5,7 +5,7 @@
 //! Every variant is timed with `iter_custom`, measuring only the loop that spawns and joins,
 //! inside the runtime it uses (building a runtime is never timed). anyio on tokio runs inside a
 //! plain tokio runtime's `block_on` and picks tokio up ambiently, exactly like the `JoinSet`
-//! baseline; on smol and async-std it runs in `anyio::run_with`, whose `block_on` is the same as
+//! baseline (on the multi-thread runtime, and again on a current-thread one); on smol and async-std it runs in `anyio::run_with`, whose `block_on` is the same as
 //! the baseline's.
 //!
 //! The smol and async-std variants need those backends compiled into anyio:
@@ -97,6 +97,19 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("tokio/JoinSet", |b| {
         b.iter_custom(|iters| rt.block_on(tokio_join_set(iters)));
+    });
+
+    // The same on a current-thread runtime: no cross-core traffic, so it isolates the CPU cost
+    // per child and is much less sensitive to other load on the machine.
+    let local = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    group.bench_function("tokio-current-thread/anyio_task_group", |b| {
+        b.iter_custom(|iters| local.block_on(anyio_batches(iters)));
+    });
+    group.bench_function("tokio-current-thread/JoinSet", |b| {
+        b.iter_custom(|iters| local.block_on(tokio_join_set(iters)));
     });
 
     if Backend::Smol.is_available() {

@@ -57,17 +57,9 @@
 )]
 #![forbid(unsafe_code)]
 
+// Everything in anyio-core is the public API; the facade adds only the macros and features.
 #[doc(inline)]
-pub use anyio_core::{
-    cancel, cancelled, checkpoint, checkpoint_if_cancelled, create_memory_object_stream,
-    current_backend, current_effective_deadline, current_time, fail_after, fail_at, finally,
-    from_thread, get_current_task, get_running_tasks, move_on_after, move_on_at, run, run_with,
-    sleep, sleep_forever, sleep_until, streams, sync, task, task_group, testing, time, to_thread,
-    try_run_with, Backend, BackendUnavailable, CancelHandle, CancelScope, CapacityLimiter,
-    Condition, Duration, Event, FromThreadError, Instant, Lock, MemoryReceiveStream,
-    MemorySendStream, Mutex, NoRuntime, ResourceGuard, Scoped, Semaphore, SpawnError, StartError,
-    TaskError, TaskGroup, TaskGroupError, TaskHandle, TaskId, TaskInfo, TaskStatus, TimeoutError,
-};
+pub use anyio_core::*;
 
 /// Marks an async test to run once per enabled backend: `#[anyio::test] async fn x()` becomes
 /// the tests `x::tokio`, `x::smol` and `x::async_std` (for the backends compiled in).

@@ -51,6 +51,11 @@ pub(crate) fn current_task() -> Option<Arc<TaskRecord>> {
     TASK.with(|task| task.borrow().clone())
 }
 
+/// The id of the anyio task being polled, without cloning its record.
+pub(crate) fn current_task_id() -> Option<crate::task::TaskId> {
+    TASK.with(|task| task.borrow().as_ref().map(|record| record.id()))
+}
+
 /// Restores the scope that was current before [`enter_scope`] when dropped.
 #[derive(Debug)]
 pub(crate) struct ScopeGuard {

@@ -50,7 +50,7 @@ pub mod sync;
 pub mod task;
 pub mod task_group;
 pub mod testing;
-mod thread;
+pub mod thread;
 pub mod time;
 
 pub use backend::{current_backend, Backend, BackendUnavailable, NoRuntime};
@@ -59,7 +59,9 @@ pub use cancel::{
     fail_at, finally, move_on_after, move_on_at, CancelHandle, CancelScope, Scoped, TimeoutError,
 };
 pub use run::{run, run_with, try_run_with};
-pub use thread::{from_thread, to_thread, FromThreadError};
+pub use thread::{
+    from_thread, start_blocking_portal, to_thread, BlockingPortal, FromThreadError, PortalError,
+};
 pub use streams::memory::{create_memory_object_stream, MemoryReceiveStream, MemorySendStream};
 pub use sync::{CapacityLimiter, Condition, Event, Lock, Mutex, ResourceGuard, Semaphore};
 pub use task::{get_current_task, get_running_tasks, TaskId, TaskInfo};

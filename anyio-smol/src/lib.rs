@@ -12,6 +12,16 @@
 )]
 #![forbid(unsafe_code)]
 
+#[cfg(unix)]
+mod process;
+#[cfg(unix)]
+mod signal;
+
+#[cfg(unix)]
+pub use process::{spawn_child, Child, ChildReader, ChildStdin};
+#[cfg(unix)]
+pub use signal::{signals, Signals};
+
 use std::future::Future;
 use std::time::Instant;
 

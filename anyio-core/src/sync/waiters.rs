@@ -204,7 +204,7 @@ pub(crate) fn scope_cancelled() -> bool {
 
 /// The id of the anyio task being polled, if any.
 pub(crate) fn current_task_id() -> Option<crate::TaskId> {
-    context::current_task().map(|task| task.id())
+    context::current_task_id()
 }
 
 #[cfg(test)]

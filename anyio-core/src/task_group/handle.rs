@@ -244,7 +244,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         }
         node.set_parent(parent);
         node.attach();
-        let parent_id = context::current_task().map(|task| task.id());
+        let parent_id = context::current_task_id();
         let record = TaskRecord::register(name, parent_id);
         let backend = runtime.backend;
         runtime::spawn(

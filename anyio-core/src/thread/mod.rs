@@ -25,7 +25,9 @@
 
 mod error;
 pub mod from_thread;
+mod portal;
 pub mod to_thread;
 mod worker;
 
 pub use error::FromThreadError;
+pub use portal::{start_blocking_portal, BlockingPortal, PortalError, PortalTask};

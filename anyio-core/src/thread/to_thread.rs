@@ -186,7 +186,7 @@ impl<'a> ToThread<'a> {
         let job_context = WorkerContext {
             runtime: runtime.clone(),
             scope: scope.clone(),
-            task: context::current_task().map(|task| task.id()),
+            task: context::current_task_id(),
         };
         // On virtual time the work counts as busy, so time does not jump while it runs. The
         // caller holds the count until it has the result: a guard dropped by the thread itself

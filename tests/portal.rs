@@ -25,7 +25,7 @@ fn call_runs_futures_on_the_portal_backend() {
             current_backend()
         });
         assert_eq!(seen, Ok(Some(backend)));
-        assert_eq!(portal.call_sync(|| current_backend()), Ok(Some(backend)));
+        assert_eq!(portal.call_sync(current_backend), Ok(Some(backend)));
         portal.stop(false);
     });
 }
@@ -114,7 +114,10 @@ fn a_panic_in_a_portal_task_resumes_in_the_caller() {
 async fn calling_from_async_code_is_an_error() {
     let backend = current_backend().unwrap();
     let portal = anyio::to_thread::run_sync(move || start_blocking_portal(backend).unwrap()).await;
-    assert_eq!(portal.call(async { 1 }), Err(PortalError::CalledFromEventLoop));
+    assert_eq!(
+        portal.call(async { 1 }),
+        Err(PortalError::CalledFromEventLoop)
+    );
     anyio::to_thread::run_sync(move || drop(portal)).await;
 }
 

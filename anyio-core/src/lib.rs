@@ -59,14 +59,14 @@ pub use cancel::{
     fail_at, finally, move_on_after, move_on_at, CancelHandle, CancelScope, Scoped, TimeoutError,
 };
 pub use run::{run, run_with, try_run_with};
-pub use thread::{
-    from_thread, start_blocking_portal, to_thread, BlockingPortal, FromThreadError, PortalError,
-};
 pub use streams::memory::{create_memory_object_stream, MemoryReceiveStream, MemorySendStream};
 pub use sync::{CapacityLimiter, Condition, Event, Lock, Mutex, ResourceGuard, Semaphore};
 pub use task::{get_current_task, get_running_tasks, TaskId, TaskInfo};
 pub use task_group::{
     task_group, SpawnError, StartError, TaskError, TaskGroup, TaskGroupError, TaskHandle,
     TaskStatus,
+};
+pub use thread::{
+    from_thread, start_blocking_portal, to_thread, BlockingPortal, FromThreadError, PortalError,
 };
 pub use time::{current_time, sleep, sleep_forever, sleep_until, Duration, Instant};

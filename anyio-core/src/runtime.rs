@@ -191,3 +191,242 @@ impl<R> Future for BlockingTask<R> {
         }
     }
 }
+
+// ---- child processes and signals (Unix) ------------------------------------------------------
+//
+// Every backend's process and signal handles are `Unpin`, so these are plain enums with
+// `cfg`-gated variants, like `BlockingTask`.
+
+/// Dispatches one call on a backend handle enum to the variant compiled in.
+#[cfg(unix)]
+macro_rules! each_backend {
+    ($value:expr, $enum:ident, $inner:ident => $call:expr) => {
+        match $value {
+            #[cfg(feature = "tokio")]
+            $enum::Tokio($inner) => $call,
+            #[cfg(feature = "smol")]
+            $enum::Smol($inner) => $call,
+            #[cfg(feature = "async-std")]
+            $enum::AsyncStd($inner) => $call,
+            $enum::NotCompiledIn(never) => match *never {},
+        }
+    };
+}
+
+/// Spawns a child process on `backend`, with the given standard streams.
+#[cfg(unix)]
+pub(crate) fn spawn_child(
+    backend: Backend,
+    command: std::process::Command,
+    stdio: [std::process::Stdio; 3],
+    kill_on_drop: bool,
+) -> std::io::Result<Child> {
+    let [stdin, stdout, stderr] = stdio;
+    match backend {
+        #[cfg(feature = "tokio")]
+        Backend::Tokio => {
+            anyio_tokio::spawn_child(command, stdin, stdout, stderr, kill_on_drop).map(Child::Tokio)
+        }
+        #[cfg(feature = "smol")]
+        Backend::Smol => {
+            anyio_smol::spawn_child(command, stdin, stdout, stderr, kill_on_drop).map(Child::Smol)
+        }
+        #[cfg(feature = "async-std")]
+        Backend::AsyncStd => {
+            anyio_asyncstd::spawn_child(command, stdin, stdout, stderr, kill_on_drop)
+                .map(Child::AsyncStd)
+        }
+        #[allow(unreachable_patterns)]
+        other => {
+            drop((command, stdin, stdout, stderr));
+            unavailable(other)
+        }
+    }
+}
+
+/// A backend's child process handle.
+#[cfg(unix)]
+#[derive(Debug)]
+pub(crate) enum Child {
+    #[cfg(feature = "tokio")]
+    Tokio(anyio_tokio::Child),
+    #[cfg(feature = "smol")]
+    Smol(anyio_smol::Child),
+    #[cfg(feature = "async-std")]
+    AsyncStd(anyio_asyncstd::Child),
+    #[allow(dead_code)] // uninhabited; the only variant when no backend is compiled in
+    NotCompiledIn(std::convert::Infallible),
+}
+
+#[cfg(unix)]
+impl Child {
+    pub(crate) fn id(&self) -> u32 {
+        each_backend!(self, Child, child => child.id())
+    }
+
+    pub(crate) fn take_stdin(&mut self) -> Option<ChildStdin> {
+        each_backend!(self, Child, child => child.take_stdin().map(ChildStdin::from))
+    }
+
+    pub(crate) fn take_stdout(&mut self) -> Option<ChildReader> {
+        each_backend!(self, Child, child => child.take_stdout().map(ChildReader::from))
+    }
+
+    pub(crate) fn take_stderr(&mut self) -> Option<ChildReader> {
+        each_backend!(self, Child, child => child.take_stderr().map(ChildReader::from))
+    }
+
+    pub(crate) fn try_wait(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
+        each_backend!(self, Child, child => child.try_wait())
+    }
+
+    pub(crate) fn poll_wait(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<std::process::ExitStatus>> {
+        each_backend!(self, Child, child => child.poll_wait(cx))
+    }
+
+    pub(crate) fn kill(&mut self) -> std::io::Result<()> {
+        each_backend!(self, Child, child => child.kill())
+    }
+}
+
+/// A backend's write end of a child's stdin.
+#[cfg(unix)]
+#[derive(Debug)]
+pub(crate) enum ChildStdin {
+    #[cfg(feature = "tokio")]
+    Tokio(anyio_tokio::ChildStdin),
+    #[cfg(feature = "smol")]
+    Smol(anyio_smol::ChildStdin),
+    #[cfg(feature = "async-std")]
+    AsyncStd(anyio_asyncstd::ChildStdin),
+    #[allow(dead_code)] // uninhabited; the only variant when no backend is compiled in
+    NotCompiledIn(std::convert::Infallible),
+}
+
+#[cfg(all(unix, feature = "tokio"))]
+impl From<anyio_tokio::ChildStdin> for ChildStdin {
+    fn from(pipe: anyio_tokio::ChildStdin) -> ChildStdin {
+        ChildStdin::Tokio(pipe)
+    }
+}
+
+#[cfg(all(unix, feature = "smol"))]
+impl From<anyio_smol::ChildStdin> for ChildStdin {
+    fn from(pipe: anyio_smol::ChildStdin) -> ChildStdin {
+        ChildStdin::Smol(pipe)
+    }
+}
+
+#[cfg(all(unix, feature = "async-std"))]
+impl From<anyio_asyncstd::ChildStdin> for ChildStdin {
+    fn from(pipe: anyio_asyncstd::ChildStdin) -> ChildStdin {
+        ChildStdin::AsyncStd(pipe)
+    }
+}
+
+#[cfg(unix)]
+impl ChildStdin {
+    pub(crate) fn poll_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        each_backend!(self, ChildStdin, pipe => pipe.poll_write(cx, buf))
+    }
+
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        each_backend!(self, ChildStdin, pipe => pipe.poll_flush(cx))
+    }
+
+    pub(crate) fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        each_backend!(self, ChildStdin, pipe => pipe.poll_close(cx))
+    }
+}
+
+/// A backend's read end of a child's stdout or stderr.
+#[cfg(unix)]
+#[derive(Debug)]
+pub(crate) enum ChildReader {
+    #[cfg(feature = "tokio")]
+    Tokio(anyio_tokio::ChildReader),
+    #[cfg(feature = "smol")]
+    Smol(anyio_smol::ChildReader),
+    #[cfg(feature = "async-std")]
+    AsyncStd(anyio_asyncstd::ChildReader),
+    #[allow(dead_code)] // uninhabited; the only variant when no backend is compiled in
+    NotCompiledIn(std::convert::Infallible),
+}
+
+#[cfg(all(unix, feature = "tokio"))]
+impl From<anyio_tokio::ChildReader> for ChildReader {
+    fn from(pipe: anyio_tokio::ChildReader) -> ChildReader {
+        ChildReader::Tokio(pipe)
+    }
+}
+
+#[cfg(all(unix, feature = "smol"))]
+impl From<anyio_smol::ChildReader> for ChildReader {
+    fn from(pipe: anyio_smol::ChildReader) -> ChildReader {
+        ChildReader::Smol(pipe)
+    }
+}
+
+#[cfg(all(unix, feature = "async-std"))]
+impl From<anyio_asyncstd::ChildReader> for ChildReader {
+    fn from(pipe: anyio_asyncstd::ChildReader) -> ChildReader {
+        ChildReader::AsyncStd(pipe)
+    }
+}
+
+#[cfg(unix)]
+impl ChildReader {
+    pub(crate) fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        each_backend!(self, ChildReader, pipe => pipe.poll_read(cx, buf))
+    }
+}
+
+/// Starts listening on `backend` for the signals numbered `numbers`.
+#[cfg(unix)]
+pub(crate) fn signals(backend: Backend, numbers: &[i32]) -> std::io::Result<Signals> {
+    match backend {
+        #[cfg(feature = "tokio")]
+        Backend::Tokio => anyio_tokio::signals(numbers).map(Signals::Tokio),
+        #[cfg(feature = "smol")]
+        Backend::Smol => anyio_smol::signals(numbers).map(Signals::Smol),
+        #[cfg(feature = "async-std")]
+        Backend::AsyncStd => anyio_asyncstd::signals(numbers).map(Signals::AsyncStd),
+        #[allow(unreachable_patterns)]
+        other => unavailable(other),
+    }
+}
+
+/// A backend's stream of received signal numbers.
+#[cfg(unix)]
+#[derive(Debug)]
+pub(crate) enum Signals {
+    #[cfg(feature = "tokio")]
+    Tokio(anyio_tokio::Signals),
+    #[cfg(feature = "smol")]
+    Smol(anyio_smol::Signals),
+    #[cfg(feature = "async-std")]
+    AsyncStd(anyio_asyncstd::Signals),
+    #[allow(dead_code)] // uninhabited; the only variant when no backend is compiled in
+    NotCompiledIn(std::convert::Infallible),
+}
+
+#[cfg(unix)]
+impl Signals {
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::io::Result<i32>>> {
+        each_backend!(self, Signals, signals => signals.poll_next(cx))
+    }
+}

@@ -218,11 +218,7 @@ impl BlockingPortal {
                 let _ = sender.send(group.start(task).await.ok());
             });
         }))?;
-        started
-            .recv()
-            .ok()
-            .flatten()
-            .ok_or(PortalError::Cancelled)
+        started.recv().ok().flatten().ok_or(PortalError::Cancelled)
     }
 
     /// Stops the portal: no new calls are accepted; with `cancel_remaining`, the tasks still

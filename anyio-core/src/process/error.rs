@@ -1,0 +1,128 @@
+use std::io;
+
+use super::CompletedProcess;
+use crate::signal::Signal;
+
+/// Why running or talking to a child process failed.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::process::{run_process, Command, ProcessError};
+///
+/// let error = run_process(&Command::new("no-such-program-anywhere")).await.unwrap_err();
+/// assert!(matches!(error, ProcessError::NotFound { .. }));
+/// assert_eq!(error.to_string(), "command not found: no-such-program-anywhere");
+/// # });
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProcessError {
+    /// The program does not exist (not in `PATH`, or no such file).
+    #[error("command not found: {program}")]
+    NotFound {
+        /// The program that was asked for.
+        program: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The program exists but could not be started (permission denied, missing working
+    /// directory, too many processes...).
+    #[error("failed to start {program}")]
+    Spawn {
+        /// The program that was asked for.
+        program: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// With [`check`](super::Command::check) on, the child exited unsuccessfully. The
+    /// completed process (status and collected output) comes with the error.
+    #[error("command `{}` failed with {}", .0.command_line(), .0.status)]
+    Failed(Box<CompletedProcess>),
+    /// Waiting for the child, or reading or writing its pipes, failed.
+    #[error("i/o error while running {program}")]
+    Io {
+        /// The program of the child.
+        program: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// Sending a signal to the child failed.
+    #[error("failed to send {signal} to {program}")]
+    Signal {
+        /// The program of the child.
+        program: String,
+        /// The signal that was not sent.
+        signal: Signal,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl ProcessError {
+    /// The completed process of a [`ProcessError::Failed`]: exit status and output.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::process::{run_process, Command};
+    /// let error = run_process(&Command::shell("echo oops >&2; exit 3")).await.unwrap_err();
+    /// let done = error.completed_process().unwrap();
+    /// assert_eq!(done.returncode(), 3);
+    /// assert_eq!(done.stderr, b"oops\n");
+    /// # });
+    /// ```
+    pub fn completed_process(&self) -> Option<&CompletedProcess> {
+        match self {
+            ProcessError::Failed(done) => Some(done),
+            _ => None,
+        }
+    }
+}
+
+/// Why an operation on a child's pipe failed. The kinds are AnyIO's: `EndOfStream`,
+/// `ClosedResourceError`, `BrokenResourceError`.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::process::{open_process, Command, PipeError};
+///
+/// let mut process = open_process(&Command::new("true")).await?;
+/// let stdout = process.stdout.as_mut().unwrap();
+/// assert!(matches!(stdout.receive(1024).await, Err(PipeError::EndOfStream)));
+/// # Ok::<(), anyio_core::process::ProcessError>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipeError {
+    /// The child closed its end: no more bytes will come.
+    #[error("end of stream")]
+    EndOfStream,
+    /// This end of the pipe was closed (by `aclose`).
+    #[error("the pipe was closed")]
+    Closed,
+    /// The operating system reported an error; for a write, usually that the child closed
+    /// its end ([`io::ErrorKind::BrokenPipe`]).
+    #[error("the pipe is broken")]
+    Broken(#[source] io::Error),
+}
+
+impl From<PipeError> for io::Error {
+    /// Converts to an `io::Error` of kind `UnexpectedEof`, `NotConnected`, or the original.
+    fn from(error: PipeError) -> io::Error {
+        match error {
+            PipeError::EndOfStream => io::Error::new(io::ErrorKind::UnexpectedEof, error),
+            PipeError::Closed => io::Error::new(io::ErrorKind::NotConnected, error),
+            PipeError::Broken(source) => source,
+        }
+    }
+}

@@ -471,3 +471,24 @@ async fn a_scope_dropped_midway_leaves_no_trace_in_its_parent() {
         .await;
     assert_eq!(outcome, None);
 }
+
+// Scopes join their parent lazily (when their body first blocks); a check during the first poll
+// of a fresh scope must still see a cancellation that already reached an enclosing scope.
+#[anyio::test(autojump)]
+async fn a_fresh_inner_scope_sees_an_enclosing_cancellation_on_its_first_poll() {
+    let outer = CancelScope::new();
+    outer.handle().cancel();
+    let past_check = Flag::new();
+    let outcome = outer
+        .run(async {
+            CancelScope::new()
+                .run(async {
+                    checkpoint_if_cancelled().await;
+                    past_check.set();
+                })
+                .await
+        })
+        .await;
+    assert_eq!(outcome, None);
+    assert!(!past_check.is_set());
+}

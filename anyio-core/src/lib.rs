@@ -43,8 +43,13 @@
 mod backend;
 pub mod cancel;
 mod context;
+pub mod fs;
+#[cfg(unix)]
+pub mod process;
 mod run;
 mod runtime;
+#[cfg(unix)]
+pub mod signal;
 pub mod streams;
 pub mod sync;
 pub mod task;
@@ -58,7 +63,12 @@ pub use cancel::{
     cancelled, checkpoint, checkpoint_if_cancelled, current_effective_deadline, fail_after,
     fail_at, finally, move_on_after, move_on_at, CancelHandle, CancelScope, Scoped, TimeoutError,
 };
+pub use fs::open_file;
+#[cfg(unix)]
+pub use process::{open_process, run_process};
 pub use run::{run, run_with, try_run_with};
+#[cfg(unix)]
+pub use signal::open_signal_receiver;
 pub use streams::memory::{create_memory_object_stream, MemoryReceiveStream, MemorySendStream};
 pub use sync::{CapacityLimiter, Condition, Event, Lock, Mutex, ResourceGuard, Semaphore};
 pub use task::{get_current_task, get_running_tasks, TaskId, TaskInfo};

@@ -423,10 +423,7 @@ pub(crate) enum Signals {
 
 #[cfg(unix)]
 impl Signals {
-    pub(crate) fn poll_next(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<std::io::Result<i32>>> {
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<std::io::Result<i32>>> {
         each_backend!(self, Signals, signals => signals.poll_next(cx))
     }
 }

@@ -214,11 +214,22 @@ impl Node {
     pub(crate) fn set_parent(&self, parent: Option<Arc<Node>>) {
         let mut link = lock(&self.link);
         debug_assert!(link.key.is_none(), "set_parent on an attached node");
+        self.seed_parent_cancelled(parent.as_deref());
         link.parent = parent;
+    }
+
+    /// Until it attaches, a node is not told of its parent's changes; seeding the cached flag
+    /// now makes a check during the first poll (`checkpoint_if_cancelled` in a fresh scope)
+    /// see a cancellation that already reached the parent. `attach` re-reads it under the
+    /// parent's lock.
+    fn seed_parent_cancelled(&self, parent: Option<&Node>) {
+        self.parent_cancelled
+            .store(parent.is_some_and(Node::is_cancelled), Ordering::Release);
     }
 
     /// [`Node::set_parent`] through exclusive access: no lock.
     pub(crate) fn set_parent_mut(&mut self, parent: Option<Arc<Node>>) {
+        self.seed_parent_cancelled(parent.as_deref());
         let link = self.link.get_mut().unwrap_or_else(PoisonError::into_inner);
         debug_assert!(link.key.is_none(), "set_parent on an attached node");
         link.parent = parent;

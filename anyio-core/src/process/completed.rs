@@ -12,7 +12,7 @@ use super::ProcessError;
 /// # anyio_core::run(async {
 /// use anyio_core::process::{run_process, Command};
 ///
-/// let done = run_process(Command::shell("echo out; echo err >&2")).await?;
+/// let done = run_process(&Command::shell("echo out; echo err >&2")).await?;
 /// assert_eq!(done.args, ["sh", "-c", "echo out; echo err >&2"]);
 /// assert!(done.status.success());
 /// assert_eq!((done.stdout.as_slice(), done.stderr.as_slice()), (&b"out\n"[..], &b"err\n"[..]));

@@ -1,0 +1,62 @@
+//! Files and paths without blocking the event loop: [`open_file`] and [`AsyncFile`], and an
+//! async [`Path`] with the everyday `std::fs` operations.
+//!
+//! Every operation runs the blocking `std::fs` call on a worker thread through
+//! [`to_thread::run_sync`](crate::to_thread::run_sync) (under the default thread limiter), as
+//! AnyIO does, so it behaves the same on every backend. Errors are [`FsError`]s, which keep
+//! the path (and the operation) alongside the operating system's error.
+//!
+//! # Cancellation
+//!
+//! A blocking call cannot be interrupted. Inside an anyio cancel scope each operation is a
+//! protected region: a cancellation takes effect once the worker thread is done, so the
+//! operation has completed (a read has returned its bytes, a write has written) when the
+//! caller is dropped. If the future is dropped by other means (say a plain `select!`), the
+//! worker thread still finishes the call in the background and its result is discarded: a
+//! read then has consumed bytes (the file position moved past them) that nobody receives, and
+//! a write may or may not have happened. Operations on one [`AsyncFile`] never overlap, even
+//! then: the next one waits for the abandoned one.
+//!
+//! # Examples
+//!
+//! ```
+//! # anyio_core::run(async {
+//! use anyio_core::fs::{open_file, OpenOptions, Path};
+//!
+//! let dir = Path::new(std::env::temp_dir()).join(format!("anyio-fs-doc-{}", std::process::id()));
+//! dir.create_dir_all().await?;
+//! let notes = dir.join("notes.txt");
+//! notes.write("first line\nsecond line\n").await?;
+//!
+//! let mut file = open_file(&notes, OpenOptions::new().append(true)).await?;
+//! file.write_all(b"third line\n").await?;
+//! drop(file);
+//! assert_eq!(notes.read_to_string().await?.lines().count(), 3);
+//! dir.remove_dir_all().await?;
+//! # Ok::<(), anyio_core::fs::FsError>(())
+//! # }).unwrap();
+//! ```
+
+mod error;
+mod file;
+mod lines;
+mod options;
+mod path;
+mod read_dir;
+
+pub use error::FsError;
+pub use file::{open_file, AsyncFile};
+pub use lines::Lines;
+pub use options::OpenOptions;
+pub use path::Path;
+pub use read_dir::ReadDir;
+
+/// Runs blocking file-system work on a worker thread: the one place the `fs` module reaches
+/// the thread pool.
+async fn blocking<F, R>(work: F) -> R
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    crate::to_thread::run_sync(work).await
+}

@@ -1,0 +1,368 @@
+//! The parent's ends of a child's standard streams.
+
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::PipeError;
+use crate::runtime;
+
+/// At most this many bytes are read per `receive` (a pipe's default capacity on Linux).
+const MAX_CHUNK: usize = 65_536;
+
+fn closed_error() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, PipeError::Closed)
+}
+
+/// The write end of a child's stdin.
+///
+/// Send bytes with [`send_all`](ProcessStdin::send_all), then [`aclose`](ProcessStdin::aclose)
+/// (or drop) it so that the child sees end of input. It also implements
+/// [`futures_io::AsyncWrite`]; the stream framework's byte-stream traits come with it.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::process::{open_process, Command};
+///
+/// let mut cat = open_process(&Command::new("cat")).await?;
+/// let mut stdin = cat.stdin.take().unwrap();
+/// stdin.send_all(b"ping").await?;
+/// stdin.aclose().await; // cat sees end of input and exits
+/// let stdout = cat.stdout.as_mut().unwrap();
+/// assert_eq!(stdout.receive(1024).await?, b"ping");
+/// assert!(cat.wait().await?.success());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct ProcessStdin {
+    pipe: Option<runtime::ChildStdin>,
+}
+
+impl ProcessStdin {
+    pub(super) fn new(pipe: runtime::ChildStdin) -> ProcessStdin {
+        ProcessStdin { pipe: Some(pipe) }
+    }
+
+    /// Writes all of `data` to the child.
+    ///
+    /// # Errors
+    ///
+    /// [`PipeError::Closed`] after [`aclose`](ProcessStdin::aclose);
+    /// [`PipeError::Broken`] when the child closed its end (it exited, or closed its stdin)
+    /// or another I/O error.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping it part-way may leave a prefix of `data` written: the child has received an
+    /// unknown number of leading bytes. Nothing is written twice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::process::{open_process, Command, PipeError};
+    ///
+    /// // `true` exits without reading: writing then fails with a broken pipe.
+    /// let mut process = open_process(&Command::new("true")).await?;
+    /// process.wait().await?;
+    /// let stdin = process.stdin.as_mut().unwrap();
+    /// assert!(matches!(stdin.send_all(b"x").await, Err(PipeError::Broken(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn send_all(&mut self, mut data: &[u8]) -> Result<(), PipeError> {
+        let pipe = self.pipe.as_mut().ok_or(PipeError::Closed)?;
+        while !data.is_empty() {
+            let written = poll_fn(|cx| pipe.poll_write(cx, data))
+                .await
+                .map_err(PipeError::Broken)?;
+            if written == 0 {
+                return Err(PipeError::Broken(io::ErrorKind::WriteZero.into()));
+            }
+            data = &data[written..];
+        }
+        poll_fn(|cx| pipe.poll_flush(cx))
+            .await
+            .map_err(PipeError::Broken)
+    }
+
+    /// Closes the pipe: the child reads end of input. Closing twice is harmless.
+    ///
+    /// # Cancellation
+    ///
+    /// The pipe is closed whether or not this completes (pipes close when dropped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::process::{open_process, Command, PipeError};
+    /// let mut cat = open_process(&Command::new("cat")).await?;
+    /// let stdin = cat.stdin.as_mut().unwrap();
+    /// stdin.aclose().await;
+    /// assert!(stdin.is_closed());
+    /// assert!(matches!(stdin.send_all(b"late").await, Err(PipeError::Closed)));
+    /// assert!(cat.wait().await?.success());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn aclose(&mut self) {
+        if let Some(mut pipe) = self.pipe.take() {
+            // Pipes have nothing to flush; the close itself is the drop.
+            let _ = poll_fn(|cx| pipe.poll_close(cx)).await;
+        }
+    }
+
+    /// Whether [`aclose`](ProcessStdin::aclose) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::process::{open_process, Command};
+    /// let mut cat = open_process(&Command::new("cat")).await.unwrap();
+    /// assert!(!cat.stdin.as_ref().unwrap().is_closed());
+    /// # });
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.pipe.is_none()
+    }
+}
+
+impl AsyncWrite for ProcessStdin {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut().pipe.as_mut() {
+            Some(pipe) => pipe.poll_write(cx, buf),
+            None => Poll::Ready(Err(closed_error())),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().pipe.as_mut() {
+            Some(pipe) => pipe.poll_flush(cx),
+            None => Poll::Ready(Err(closed_error())),
+        }
+    }
+
+    /// Closes the pipe (the child reads end of input); closing twice is harmless.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if let Some(pipe) = this.pipe.as_mut() {
+            let result = std::task::ready!(pipe.poll_close(cx));
+            this.pipe = None;
+            return Poll::Ready(result);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The read end of a child's stdout or stderr, shared by both public types.
+#[derive(Debug)]
+struct ReadPipe {
+    pipe: Option<runtime::ChildReader>,
+}
+
+impl ReadPipe {
+    async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>, PipeError> {
+        let pipe = self.pipe.as_mut().ok_or(PipeError::Closed)?;
+        if max_bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let mut buf = vec![0; max_bytes.min(MAX_CHUNK)];
+        let read = poll_fn(|cx| pipe.poll_read(cx, &mut buf))
+            .await
+            .map_err(PipeError::Broken)?;
+        if read == 0 {
+            return Err(PipeError::EndOfStream);
+        }
+        buf.truncate(read);
+        Ok(buf)
+    }
+
+    /// Everything up to end of stream (empty if already there).
+    pub(super) async fn receive_to_end(&mut self) -> Result<Vec<u8>, PipeError> {
+        let mut all = Vec::new();
+        loop {
+            match self.receive(MAX_CHUNK).await {
+                Ok(chunk) => all.extend_from_slice(&chunk),
+                Err(PipeError::EndOfStream) => return Ok(all),
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self.pipe.as_mut() {
+            Some(pipe) => pipe.poll_read(cx, buf),
+            None => Poll::Ready(Err(closed_error())),
+        }
+    }
+}
+
+macro_rules! read_pipe {
+    ($(#[$doc:meta])* $name:ident, $stream:literal, $command:literal, $field:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name {
+            inner: ReadPipe,
+        }
+
+        impl $name {
+            pub(super) fn new(pipe: runtime::ChildReader) -> $name {
+                $name {
+                    inner: ReadPipe { pipe: Some(pipe) },
+                }
+            }
+
+            #[doc = concat!("Receives the next bytes the child wrote to ", $stream, ", at most `max_bytes` (and at")]
+            /// most 64 KiB) at a time, waiting if none are available yet. A `max_bytes` of 0
+            /// returns no bytes at once.
+            ///
+            /// # Errors
+            ///
+            /// [`PipeError::EndOfStream`] once the child closed its end and every byte was
+            /// received; [`PipeError::Closed`] after [`aclose`](Self::aclose);
+            /// [`PipeError::Broken`] on an I/O error.
+            ///
+            /// # Cancellation
+            ///
+            /// Cancel-safe: bytes are taken from the pipe only by the poll that returns them, so
+            /// a dropped `receive` loses nothing.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # anyio_core::run(async {
+            /// use anyio_core::process::{open_process, Command, PipeError};
+            ///
+            #[doc = concat!("let mut process = open_process(&Command::shell(\"", $command, "\")).await?;")]
+            #[doc = concat!("let pipe = process.", stringify!($field), ".as_mut().unwrap();")]
+            /// let mut received = Vec::new();
+            /// loop {
+            ///     match pipe.receive(65_536).await {
+            ///         Ok(bytes) => received.extend(bytes),
+            ///         Err(PipeError::EndOfStream) => break,
+            ///         Err(error) => return Err(error.into()),
+            ///     }
+            /// }
+            /// assert_eq!(received, b"hi\n");
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// # }).unwrap();
+            /// ```
+            pub async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>, PipeError> {
+                self.inner.receive(max_bytes).await
+            }
+
+            /// Closes this end of the pipe; later receives fail with [`PipeError::Closed`], and
+            /// the child gets `SIGPIPE` or `EPIPE` if it writes more. Closing twice is harmless.
+            ///
+            /// # Cancellation
+            ///
+            /// Completes at once: the pipe is closed by the first poll.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # anyio_core::run(async {
+            /// use anyio_core::process::{open_process, Command, PipeError};
+            ///
+            #[doc = concat!("let mut process = open_process(&Command::shell(\"", $command, "\")).await?;")]
+            #[doc = concat!("let pipe = process.", stringify!($field), ".as_mut().unwrap();")]
+            /// pipe.aclose().await;
+            /// assert!(matches!(pipe.receive(10).await, Err(PipeError::Closed)));
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// # }).unwrap();
+            /// ```
+            pub async fn aclose(&mut self) {
+                self.inner.pipe = None;
+            }
+
+            /// Whether [`aclose`](Self::aclose) was called.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # anyio_core::run(async {
+            /// use anyio_core::process::{open_process, Command};
+            #[doc = concat!("let process = open_process(&Command::shell(\"", $command, "\")).await.unwrap();")]
+            #[doc = concat!("assert!(!process.", stringify!($field), ".as_ref().unwrap().is_closed());")]
+            /// # });
+            /// ```
+            pub fn is_closed(&self) -> bool {
+                self.inner.pipe.is_none()
+            }
+
+            pub(super) async fn receive_to_end(&mut self) -> Result<Vec<u8>, PipeError> {
+                self.inner.receive_to_end().await
+            }
+        }
+
+        impl AsyncRead for $name {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                self.get_mut().inner.poll_read(cx, buf)
+            }
+        }
+    };
+}
+
+read_pipe! {
+    /// The read end of a child's stdout.
+    ///
+    /// Receive with [`receive`](ProcessStdout::receive) (end of stream is
+    /// [`PipeError::EndOfStream`]); it also implements [`futures_io::AsyncRead`], where end of
+    /// stream is a read of 0 bytes. The stream framework's byte-stream traits come with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::process::{open_process, Command};
+    /// use futures::AsyncReadExt;
+    ///
+    /// let mut process = open_process(Command::new("echo").arg("hello")).await?;
+    /// let mut text = String::new();
+    /// process.stdout.as_mut().unwrap().read_to_string(&mut text).await?;
+    /// assert_eq!(text, "hello\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ProcessStdout, "stdout", "echo hi", stdout
+}
+
+read_pipe! {
+    /// The read end of a child's stderr.
+    ///
+    /// Receive with [`receive`](ProcessStderr::receive) (end of stream is
+    /// [`PipeError::EndOfStream`]); it also implements [`futures_io::AsyncRead`], where end of
+    /// stream is a read of 0 bytes. The stream framework's byte-stream traits come with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::process::{open_process, Command};
+    /// use futures::AsyncReadExt;
+    ///
+    /// let mut process = open_process(&Command::shell("echo oops >&2")).await?;
+    /// let mut text = String::new();
+    /// process.stderr.as_mut().unwrap().read_to_string(&mut text).await?;
+    /// assert_eq!(text, "oops\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ProcessStderr, "stderr", "echo hi >&2", stderr
+}

@@ -1,0 +1,129 @@
+use std::convert::Infallible;
+use std::future::Future;
+
+use super::AsyncResource;
+use crate::streams::attributes::TypedAttributeProvider;
+use crate::streams::error::StreamError;
+use crate::task_group::{task_group, TaskGroupError};
+
+/// Accepts incoming connections (AnyIO's `Listener`).
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::streams::{AsyncResource, Listener, StreamError};
+/// use anyio_core::streams::attributes::TypedAttributeProvider;
+///
+/// /// Hands out the numbers 0, 1, 2 as "connections".
+/// struct Counter(std::sync::atomic::AtomicU32);
+/// impl TypedAttributeProvider for Counter {}
+/// impl AsyncResource for Counter {
+///     async fn aclose(&self) {}
+/// }
+/// impl Listener for Counter {
+///     type Connection = u32;
+///     async fn accept(&self) -> Result<u32, StreamError> {
+///         let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+///         if n < 3 { Ok(n) } else { Err(StreamError::ClosedResource) }
+///     }
+/// }
+/// let listener = Counter(0.into());
+/// assert_eq!(listener.accept().await.unwrap(), 0);
+/// # });
+/// ```
+pub trait Listener: AsyncResource + TypedAttributeProvider {
+    /// What [`accept`](Listener::accept) returns: usually a byte stream.
+    type Connection: Send + 'static;
+
+    /// Waits for the next connection.
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::ClosedResource`] when the listener was closed;
+    /// [`StreamError::BrokenResource`] for an accept failure;
+    /// [`StreamError::BusyResource`] when another task is accepting.
+    ///
+    /// # Cancellation
+    ///
+    /// Cancel-safe: a dropped accept loses no connection.
+    ///
+    /// # Examples
+    ///
+    /// See [`Listener`].
+    fn accept(&self) -> impl Future<Output = Result<Self::Connection, StreamError>> + Send;
+
+    /// Accepts connections forever, running `handler(connection)` for each in its own task of
+    /// a task group, so that every handler has ended before `serve` returns.
+    ///
+    /// # Errors
+    ///
+    /// The first error of [`accept`](Listener::accept) ends the loop: `serve` then waits for
+    /// the running handlers and returns it.
+    ///
+    /// # Cancellation
+    ///
+    /// Cancelling `serve` cancels every handler; it ends once they have.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::streams::{AsyncResource, Listener, StreamError};
+    /// use anyio_core::streams::attributes::TypedAttributeProvider;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// struct Three(Mutex<u32>);
+    /// impl TypedAttributeProvider for Three {}
+    /// impl AsyncResource for Three {
+    ///     async fn aclose(&self) {}
+    /// }
+    /// impl Listener for Three {
+    ///     type Connection = u32;
+    ///     async fn accept(&self) -> Result<u32, StreamError> {
+    ///         let mut n = self.0.lock().unwrap();
+    ///         *n += 1;
+    ///         if *n <= 3 { Ok(*n) } else { Err(StreamError::ClosedResource) }
+    ///     }
+    /// }
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let error = Three(Mutex::new(0))
+    ///     .serve(move |n| {
+    ///         let log = log.clone();
+    ///         async move { log.lock().unwrap().push(n) }
+    ///     })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(matches!(error, StreamError::ClosedResource));
+    /// let mut seen = seen.lock().unwrap().clone();
+    /// seen.sort();
+    /// assert_eq!(seen, [1, 2, 3]);
+    /// # });
+    /// ```
+    fn serve<H, Fut>(&self, mut handler: H) -> impl Future<Output = Result<Infallible, StreamError>> + Send
+    where
+        Self: Sized,
+        H: FnMut(Self::Connection) -> Fut + Send,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        async move {
+            let result = task_group(|tg| async move {
+                loop {
+                    let connection = self.accept().await?;
+                    // The group cannot be finished while its body runs.
+                    tg.start_soon(handler(connection))
+                        .map_err(|_| StreamError::ClosedResource)?;
+                }
+            })
+            .await;
+            match result {
+                Ok(never) => Ok(never),
+                Err(TaskGroupError::Failed(mut errors)) if !errors.is_empty() => {
+                    Err(errors.swap_remove(0))
+                }
+                Err(_) => Err(StreamError::ClosedResource),
+            }
+        }
+    }
+}

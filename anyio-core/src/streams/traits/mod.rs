@@ -1,0 +1,20 @@
+//! The stream traits (AnyIO's `anyio.abc` streams) and their dyn-compatible forms.
+
+mod boxed;
+mod byte;
+mod listener;
+mod object;
+mod resource;
+
+pub use boxed::{
+    BoxFuture, BoxedByteReceiveStream, BoxedByteSendStream, BoxedByteStream,
+    BoxedObjectReceiveStream, BoxedObjectSendStream, DynAsyncResource, DynByteReceiveStream,
+    DynByteSendStream, DynByteStream, DynObjectReceiveStream, DynObjectSendStream,
+};
+pub use byte::{ByteReceiveStream, ByteSendStream, ByteStream, DEFAULT_MAX_BYTES};
+pub use listener::Listener;
+pub use object::{
+    ObjectReceiveStream, ObjectSendStream, ObjectStream, UnreliableObjectReceiveStream,
+    UnreliableObjectSendStream,
+};
+pub use resource::AsyncResource;

@@ -27,9 +27,9 @@ fn temp_path(test: &str) -> PathBuf {
     ))
 }
 
-/// Waits (in real time, up to 5 s) for `pid` to disappear.
+/// Waits (in real time, up to 10 s) for `pid` to disappear.
 async fn wait_until_gone(pid: u32) -> bool {
-    for _ in 0..500 {
+    for _ in 0..1000 {
         if !process_exists(pid) {
             return true;
         }
@@ -169,18 +169,49 @@ async fn cancelling_run_process_kills_and_reaps_the_child() {
         "echo $$ > '{}'; exec sleep 100",
         pid_file.display()
     ));
+    let scope = CancelScope::new();
+    let handle = scope.handle();
     let started = std::time::Instant::now();
-    let outcome = move_on_after(Duration::from_millis(300), run_process(&command)).await;
-    assert!(outcome.is_none(), "the deadline ended the run");
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let outcome = scope
+        .run(async {
+            let canceller = async {
+                while !pid_file_ready(&pid_file) {
+                    anyio::sleep(Duration::from_millis(5)).await;
+                }
+                handle.cancel();
+            };
+            futures::future::join(run_process(&command), canceller).await
+        })
+        .await;
+    assert!(outcome.is_none(), "the cancellation ended the run");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
     let pid: u32 = std::fs::read_to_string(&pid_file)
         .expect("the child wrote its pid")
         .trim()
         .parse()
         .unwrap();
     std::fs::remove_file(&pid_file).unwrap();
-    // Reaped before `move_on_after` returned: not even a zombie is left.
+    // Reaped before the scope resolved: not even a zombie is left.
     assert!(!process_exists(pid), "process {pid} still exists");
+}
+
+#[anyio::test]
+async fn a_deadline_kills_and_reaps_the_child() {
+    let pid_file = temp_path("deadline");
+    let _ = std::fs::remove_file(&pid_file);
+    let command = Command::shell(format!(
+        "echo $$ > '{}'; exec sleep 100",
+        pid_file.display()
+    ));
+    let outcome = move_on_after(Duration::from_millis(300), run_process(&command)).await;
+    assert!(outcome.is_none(), "the deadline ended the run");
+    // The shell may not have got as far as writing its pid on a loaded machine.
+    if let Ok(text) = std::fs::read_to_string(&pid_file) {
+        std::fs::remove_file(&pid_file).unwrap();
+        if let Ok(pid) = text.trim().parse::<u32>() {
+            assert!(!process_exists(pid), "process {pid} still exists");
+        }
+    }
 }
 
 #[anyio::test]
@@ -413,7 +444,7 @@ async fn dropping_a_process_kills_it_and_it_is_reaped_in_the_background() {
 
 #[anyio::test]
 async fn kill_on_drop_false_lets_the_child_run() {
-    let process = open_process(Command::new("sleep").arg("0.3").kill_on_drop(false))
+    let process = open_process(Command::new("sleep").arg("2").kill_on_drop(false))
         .await
         .unwrap();
     let pid = process.pid();
@@ -421,4 +452,54 @@ async fn kill_on_drop_false_lets_the_child_run() {
     anyio::sleep(Duration::from_millis(100)).await;
     assert!(process_exists(pid), "the child was killed");
     assert!(wait_until_gone(pid).await, "process {pid} was not reaped");
+}
+
+#[anyio::test]
+async fn a_run_process_dropped_outside_any_scope_is_killed_and_reaped_in_the_background() {
+    let pid_file = temp_path("foreign-drop");
+    let _ = std::fs::remove_file(&pid_file);
+    let command = Command::shell(format!(
+        "echo $$ > '{}'; exec sleep 100",
+        pid_file.display()
+    ));
+    {
+        // A plain `select`, not an anyio scope: the run is simply dropped.
+        let run = std::pin::pin!(run_process(&command));
+        let wait = std::pin::pin!(async {
+            while !pid_file_ready(&pid_file) {
+                anyio::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        futures::future::select(run, wait).await;
+    }
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    std::fs::remove_file(&pid_file).unwrap();
+    assert!(wait_until_gone(pid).await, "process {pid} still exists");
+}
+
+#[cfg(feature = "tokio")]
+mod ambient_tokio {
+    use super::*;
+
+    /// A plain `#[tokio::test]`: processes work without `anyio::run`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn processes_work_inside_a_bare_tokio_runtime() {
+        let done = run_process(Command::new("echo").arg("plain"))
+            .await
+            .unwrap();
+        assert_eq!(done.stdout, b"plain\n");
+
+        let process = open_process(Command::new("sleep").arg("100"))
+            .await
+            .unwrap();
+        let pid = process.pid();
+        assert!(move_on_after(Duration::from_millis(20), process.aclose())
+            .await
+            .is_none());
+        assert!(!process_exists(pid), "process {pid} still exists");
+    }
 }

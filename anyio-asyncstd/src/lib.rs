@@ -2,8 +2,9 @@
 //!
 //! async-std is deprecated upstream in favour of smol, but many programs still run on it.
 //! This crate holds only the runtime primitives anyio-core builds on: spawning on async-std's
-//! executor, its blocking pool, timers and `block_on`. All semantics live in anyio-core.
-//! Applications use the `anyio` crate, not this one.
+//! executor, its blocking pool, timers and `block_on`, and on Unix child processes and
+//! signals through async-process and async-signal (async-std's own process API is unstable).
+//! All semantics live in anyio-core. Applications use the `anyio` crate, not this one.
 #![warn(
     missing_docs,
     missing_debug_implementations,

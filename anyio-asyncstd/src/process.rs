@@ -1,4 +1,5 @@
-//! Child processes through `async-process`, Unix only.
+//! Child processes through `async-process` (async-std's own process API is unstable), Unix
+//! only.
 
 use std::fmt;
 use std::future::Future;

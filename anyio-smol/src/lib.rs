@@ -2,8 +2,9 @@
 //!
 //! This crate holds only the runtime primitives that anyio-core builds on: spawning a detached
 //! task on smol's global executor, blocking work through the `blocking` pool, `async-io`
-//! timers and `block_on`. All semantics live in anyio-core. Applications use the `anyio`
-//! crate, not this one.
+//! timers and `block_on`, and on Unix child processes (async-process) and signals
+//! (async-signal). All semantics live in anyio-core. Applications use the `anyio` crate, not
+//! this one.
 #![warn(
     missing_docs,
     missing_debug_implementations,

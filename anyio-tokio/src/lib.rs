@@ -1,7 +1,8 @@
 //! The tokio backend of [anyio](https://docs.rs/anyio).
 //!
 //! This crate holds only the runtime primitives that anyio-core builds on: spawning a detached
-//! task, spawning blocking work, a timer, `block_on`, and detecting an ambient tokio runtime.
+//! task, spawning blocking work, a timer, `block_on`, detecting an ambient tokio runtime, and
+//! on Unix child processes (`tokio::process`) and signals (`tokio::signal::unix`).
 //! All semantics (cancel scopes, task groups, ...) live in anyio-core, so that every backend
 //! behaves identically. Applications use the `anyio` crate, not this one.
 #![warn(

@@ -4,7 +4,8 @@
 //! Every operation runs the blocking `std::fs` call on a worker thread through
 //! [`to_thread::run_sync`](crate::to_thread::run_sync) (under the default thread limiter), as
 //! AnyIO does, so it behaves the same on every backend. Errors are [`FsError`]s, which keep
-//! the path (and the operation) alongside the operating system's error.
+//! the path (and the operation) alongside the operating system's error. Like every call that
+//! needs a runtime, the async operations panic outside one (see [`NoRuntime`](crate::NoRuntime)).
 //!
 //! # Cancellation
 //!
@@ -16,6 +17,15 @@
 //! read then has consumed bytes (the file position moved past them) that nobody receives, and
 //! a write may or may not have happened. Operations on one [`AsyncFile`] never overlap, even
 //! then: the next one waits for the abandoned one.
+//!
+//! # Performance
+//!
+//! Each operation costs one round trip to a worker thread (the cost of
+//! [`to_thread::run_sync`](crate::to_thread::run_sync)) on top of its system calls, and
+//! copies the bytes once between the caller's buffer and the worker's. [`AsyncFile::lines`]
+//! and [`Path::read_dir`] amortise the round trip over 64 KiB chunks and 128 entries; for many
+//! small reads, prefer one large read ([`Path::read`], [`AsyncFile::read_to_end`]). There is
+//! no benchmark of its own: the thread round trip is benchmarked with `to_thread`.
 //!
 //! # Examples
 //!

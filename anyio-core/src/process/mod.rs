@@ -19,6 +19,11 @@
 //! The pipes will also implement the byte-stream traits of the stream framework when it
 //! lands.
 //!
+//! Spawning (`fork`/`exec`) happens on the calling thread, as tokio and async-process do;
+//! waiting and pipe I/O are driven by the backend's reactor (tokio's `SIGCHLD` listener and
+//! pipes; async-process's reaper and async-io pipes on smol and async-std). There is no
+//! benchmark of its own: the cost is the operating system's.
+//!
 //! | anyio | AnyIO |
 //! |---|---|
 //! | `run_process(Command::new("ls").arg("-l"))` | `await run_process(["ls", "-l"])` |

@@ -108,7 +108,10 @@ impl<R> BufferedByteReceiveStream<R> {
     /// assert!(buffered.is_empty());
     /// ```
     pub fn into_inner(self) -> (Vec<u8>, R) {
-        let buffer = self.buffer.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let buffer = self
+            .buffer
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
         (buffer, self.inner)
     }
 
@@ -192,7 +195,10 @@ impl<R: ByteReceiveStream> BufferedByteReceiveStream<R> {
         delimiter: &[u8],
         max_bytes: usize,
     ) -> Result<Vec<u8>, StreamError> {
-        assert!(!delimiter.is_empty(), "receive_until needs a non-empty delimiter");
+        assert!(
+            !delimiter.is_empty(),
+            "receive_until needs a non-empty delimiter"
+        );
         check_max_bytes(max_bytes)?;
         let _receiving = self.receiving.enter()?;
         let mut searched = 0;
@@ -257,7 +263,9 @@ fn end_is_incomplete(error: StreamError) -> StreamError {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 impl<R: TypedAttributeProvider> TypedAttributeProvider for BufferedByteReceiveStream<R> {

@@ -126,18 +126,18 @@ async fn close_both(a: &impl AsyncResource, b: &impl AsyncResource) {
 }
 
 impl<S: ByteSendStream, R: ByteReceiveStream> ByteReceiveStream for StapledByteStream<S, R> {
-    fn receive_into(&self, buf: &mut [u8]) -> impl Future<Output = Result<usize, StreamError>> + Send {
-        self.receive_stream.receive_into(buf)
+    async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.receive_stream.receive_into(buf).await
     }
 
-    fn receive(&self, max_bytes: usize) -> impl Future<Output = Result<Vec<u8>, StreamError>> + Send {
-        self.receive_stream.receive(max_bytes)
+    async fn receive(&self, max_bytes: usize) -> Result<Vec<u8>, StreamError> {
+        self.receive_stream.receive(max_bytes).await
     }
 }
 
 impl<S: ByteSendStream, R: ByteReceiveStream> ByteSendStream for StapledByteStream<S, R> {
-    fn send_all(&self, data: &[u8]) -> impl Future<Output = Result<(), StreamError>> + Send {
-        self.send_stream.send_all(data)
+    async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
+        self.send_stream.send_all(data).await
     }
 }
 
@@ -201,7 +201,7 @@ impl<S, R, T> StapledObjectStream<S, R, T> {
     ///
     /// ```
     /// let (tx, rx) = anyio_core::create_memory_object_stream::<u8>(1);
-    /// let stapled = anyio_core::streams::StapledObjectStream::new(tx, rx);
+    /// let stapled = anyio_core::streams::StapledObjectStream::<_, _, u8>::new(tx, rx);
     /// assert!(!stapled.send_stream().is_closed());
     /// ```
     pub fn send_stream(&self) -> &S {
@@ -214,7 +214,7 @@ impl<S, R, T> StapledObjectStream<S, R, T> {
     ///
     /// ```
     /// let (tx, rx) = anyio_core::create_memory_object_stream::<u8>(1);
-    /// let stapled = anyio_core::streams::StapledObjectStream::new(tx, rx);
+    /// let stapled = anyio_core::streams::StapledObjectStream::<_, _, u8>::new(tx, rx);
     /// assert!(!stapled.receive_stream().is_closed());
     /// ```
     pub fn receive_stream(&self) -> &R {
@@ -227,7 +227,7 @@ impl<S, R, T> StapledObjectStream<S, R, T> {
     ///
     /// ```
     /// let (tx, rx) = anyio_core::create_memory_object_stream::<u8>(1);
-    /// let (tx, rx) = anyio_core::streams::StapledObjectStream::new(tx, rx).into_inner();
+    /// let (tx, rx) = anyio_core::streams::StapledObjectStream::<_, _, u8>::new(tx, rx).into_inner();
     /// ```
     pub fn into_inner(self) -> (S, R) {
         (self.send_stream, self.receive_stream)
@@ -254,18 +254,19 @@ where
     S: UnreliableObjectSendStream<T>,
     R: UnreliableObjectReceiveStream<T>,
 {
-    fn receive(&self) -> impl Future<Output = Result<T, StreamError>> + Send {
-        self.receive_stream.receive()
+    async fn receive(&self) -> Result<T, StreamError> {
+        self.receive_stream.receive().await
     }
 }
 
 impl<S, R, T> UnreliableObjectSendStream<T> for StapledObjectStream<S, R, T>
 where
+    T: Send,
     S: UnreliableObjectSendStream<T>,
     R: UnreliableObjectReceiveStream<T>,
 {
-    fn send(&self, item: T) -> impl Future<Output = Result<(), ObjectSendError<T>>> + Send {
-        self.send_stream.send(item)
+    async fn send(&self, item: T) -> Result<(), ObjectSendError<T>> {
+        self.send_stream.send(item).await
     }
 }
 
@@ -274,12 +275,12 @@ impl<S: ObjectSendStream<T>, R: ObjectReceiveStream<T>, T> ObjectReceiveStream<T
 {
 }
 
-impl<S: ObjectSendStream<T>, R: ObjectReceiveStream<T>, T> ObjectSendStream<T>
+impl<S: ObjectSendStream<T>, R: ObjectReceiveStream<T>, T: Send> ObjectSendStream<T>
     for StapledObjectStream<S, R, T>
 {
 }
 
-impl<S: ObjectSendStream<T>, R: ObjectReceiveStream<T>, T> ObjectStream<T>
+impl<S: ObjectSendStream<T>, R: ObjectReceiveStream<T>, T: Send> ObjectStream<T>
     for StapledObjectStream<S, R, T>
 {
     async fn send_eof(&self) -> Result<(), StreamError> {

@@ -1,6 +1,5 @@
 //! Text (UTF-8) streams over byte streams.
 
-use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 
 use crate::streams::attributes::{AttributeRequest, TypedAttributeProvider};
@@ -129,8 +128,8 @@ impl<R: ByteReceiveStream> UnreliableObjectReceiveStream<String> for TextReceive
     /// # Cancellation
     ///
     /// Cancel-safe: the start of a split character stays for the next receive.
-    fn receive(&self) -> impl Future<Output = Result<String, StreamError>> + Send {
-        self.receive_text()
+    async fn receive(&self) -> Result<String, StreamError> {
+        self.receive_text().await
     }
 }
 
@@ -191,8 +190,8 @@ impl<S: ByteSendStream> TextSendStream<S> {
     /// # Examples
     ///
     /// See [`TextSendStream`].
-    pub fn send_str(&self, text: &str) -> impl Future<Output = Result<(), StreamError>> + Send {
-        self.inner.send_all(text.as_bytes())
+    pub async fn send_str(&self, text: &str) -> Result<(), StreamError> {
+        self.inner.send_all(text.as_bytes()).await
     }
 }
 
@@ -276,8 +275,8 @@ impl<S: ByteStream> TextStream<S> {
     /// # Examples
     ///
     /// See [`TextStream`].
-    pub fn send_str(&self, text: &str) -> impl Future<Output = Result<(), StreamError>> + Send {
-        self.receiver.inner.send_all(text.as_bytes())
+    pub async fn send_str(&self, text: &str) -> Result<(), StreamError> {
+        self.receiver.inner.send_all(text.as_bytes()).await
     }
 }
 
@@ -288,14 +287,14 @@ impl<S: TypedAttributeProvider> TypedAttributeProvider for TextStream<S> {
 }
 
 impl<S: AsyncResource> AsyncResource for TextStream<S> {
-    fn aclose(&self) -> impl Future<Output = ()> + Send {
-        self.receiver.aclose()
+    async fn aclose(&self) {
+        self.receiver.aclose().await;
     }
 }
 
 impl<S: ByteStream> UnreliableObjectReceiveStream<String> for TextStream<S> {
-    fn receive(&self) -> impl Future<Output = Result<String, StreamError>> + Send {
-        self.receiver.receive_text()
+    async fn receive(&self) -> Result<String, StreamError> {
+        self.receiver.receive_text().await
     }
 }
 
@@ -313,7 +312,7 @@ impl<S: ByteStream> UnreliableObjectSendStream<String> for TextStream<S> {
 impl<S: ByteStream> ObjectSendStream<String> for TextStream<S> {}
 
 impl<S: ByteStream> ObjectStream<String> for TextStream<S> {
-    fn send_eof(&self) -> impl Future<Output = Result<(), StreamError>> + Send {
-        self.receiver.inner.send_eof()
+    async fn send_eof(&self) -> Result<(), StreamError> {
+        self.receiver.inner.send_eof().await
     }
 }

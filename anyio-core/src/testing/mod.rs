@@ -36,9 +36,16 @@
 //! # }
 //! ```
 
+mod check_streams;
+mod memory_byte_stream;
 mod mock_clock;
 mod sequencer;
 
+pub use check_streams::{
+    check_clogged_half_closeable_stream, check_clogged_one_way_stream, check_half_closeable_stream,
+    check_one_way_stream, check_two_way_stream,
+};
+pub use memory_byte_stream::{lockstep_stream_pair, memory_stream_pair, MemoryByteStream};
 pub use mock_clock::{
     run_with_clock, try_run_with_clock, wait_all_tasks_blocked, MockClock, WaitAllTasksBlocked,
 };

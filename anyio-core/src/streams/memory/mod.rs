@@ -58,6 +58,7 @@
 
 mod channel;
 mod error;
+mod object_stream;
 mod receive;
 mod send;
 mod statistics;

@@ -74,11 +74,17 @@ pub trait DynByteReceiveStream: DynAsyncResource + TypedAttributeProvider {
     /// # Examples
     ///
     /// See [`DynByteReceiveStream`].
-    fn dyn_receive_into<'a>(&'a self, buf: &'a mut [u8]) -> BoxFuture<'a, Result<usize, StreamError>>;
+    fn dyn_receive_into<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> BoxFuture<'a, Result<usize, StreamError>>;
 }
 
 impl<S: ByteReceiveStream> DynByteReceiveStream for S {
-    fn dyn_receive_into<'a>(&'a self, buf: &'a mut [u8]) -> BoxFuture<'a, Result<usize, StreamError>> {
+    fn dyn_receive_into<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> BoxFuture<'a, Result<usize, StreamError>> {
         Box::pin(self.receive_into(buf))
     }
 }
@@ -168,11 +174,16 @@ pub trait DynObjectReceiveStream<T>: DynAsyncResource + TypedAttributeProvider {
     /// # Examples
     ///
     /// See [`DynObjectReceiveStream`].
-    fn dyn_receive(&self) -> BoxFuture<'_, Result<T, StreamError>>;
+    fn dyn_receive<'a>(&'a self) -> BoxFuture<'a, Result<T, StreamError>>
+    where
+        T: 'a;
 }
 
 impl<T, S: ObjectReceiveStream<T>> DynObjectReceiveStream<T> for S {
-    fn dyn_receive(&self) -> BoxFuture<'_, Result<T, StreamError>> {
+    fn dyn_receive<'a>(&'a self) -> BoxFuture<'a, Result<T, StreamError>>
+    where
+        T: 'a,
+    {
         Box::pin(self.receive())
     }
 }
@@ -196,11 +207,16 @@ pub trait DynObjectSendStream<T>: DynAsyncResource + TypedAttributeProvider {
     /// # Examples
     ///
     /// See [`DynObjectReceiveStream`].
-    fn dyn_send(&self, item: T) -> BoxFuture<'_, Result<(), ObjectSendError<T>>>;
+    fn dyn_send<'a>(&'a self, item: T) -> BoxFuture<'a, Result<(), ObjectSendError<T>>>
+    where
+        T: 'a;
 }
 
 impl<T, S: ObjectSendStream<T>> DynObjectSendStream<T> for S {
-    fn dyn_send(&self, item: T) -> BoxFuture<'_, Result<(), ObjectSendError<T>>> {
+    fn dyn_send<'a>(&'a self, item: T) -> BoxFuture<'a, Result<(), ObjectSendError<T>>>
+    where
+        T: 'a,
+    {
         Box::pin(self.send(item))
     }
 }
@@ -217,41 +233,41 @@ pub type BoxedObjectReceiveStream<T> = Box<dyn DynObjectReceiveStream<T>>;
 pub type BoxedObjectSendStream<T> = Box<dyn DynObjectSendStream<T>>;
 
 impl<R: DynAsyncResource + ?Sized> AsyncResource for Box<R> {
-    fn aclose(&self) -> impl Future<Output = ()> + Send {
-        (**self).dyn_aclose()
+    async fn aclose(&self) {
+        (**self).dyn_aclose().await;
     }
 }
 
 impl<S: DynByteReceiveStream + ?Sized> ByteReceiveStream for Box<S> {
-    fn receive_into(&self, buf: &mut [u8]) -> impl Future<Output = Result<usize, StreamError>> + Send {
-        (**self).dyn_receive_into(buf)
+    async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        (**self).dyn_receive_into(buf).await
     }
 }
 
 impl<S: DynByteSendStream + ?Sized> ByteSendStream for Box<S> {
-    fn send_all(&self, data: &[u8]) -> impl Future<Output = Result<(), StreamError>> + Send {
-        (**self).dyn_send_all(data)
+    async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
+        (**self).dyn_send_all(data).await
     }
 }
 
 impl<S: DynByteStream + ?Sized> ByteStream for Box<S> {
-    fn send_eof(&self) -> impl Future<Output = Result<(), StreamError>> + Send {
-        (**self).dyn_send_eof()
+    async fn send_eof(&self) -> Result<(), StreamError> {
+        (**self).dyn_send_eof().await
     }
 }
 
 impl<T, S: DynObjectReceiveStream<T> + ?Sized> UnreliableObjectReceiveStream<T> for Box<S> {
-    fn receive(&self) -> impl Future<Output = Result<T, StreamError>> + Send {
-        (**self).dyn_receive()
+    async fn receive(&self) -> Result<T, StreamError> {
+        (**self).dyn_receive().await
     }
 }
 
 impl<T, S: DynObjectReceiveStream<T> + ?Sized> ObjectReceiveStream<T> for Box<S> {}
 
-impl<T, S: DynObjectSendStream<T> + ?Sized> UnreliableObjectSendStream<T> for Box<S> {
-    fn send(&self, item: T) -> impl Future<Output = Result<(), ObjectSendError<T>>> + Send {
-        (**self).dyn_send(item)
+impl<T: Send, S: DynObjectSendStream<T> + ?Sized> UnreliableObjectSendStream<T> for Box<S> {
+    async fn send(&self, item: T) -> Result<(), ObjectSendError<T>> {
+        (**self).dyn_send(item).await
     }
 }
 
-impl<T, S: DynObjectSendStream<T> + ?Sized> ObjectSendStream<T> for Box<S> {}
+impl<T: Send, S: DynObjectSendStream<T> + ?Sized> ObjectSendStream<T> for Box<S> {}

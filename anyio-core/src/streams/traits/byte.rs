@@ -64,7 +64,10 @@ pub trait ByteReceiveStream: AsyncResource + TypedAttributeProvider {
     /// assert_eq!(&buf, b"ab");
     /// # });
     /// ```
-    fn receive_into(&self, buf: &mut [u8]) -> impl Future<Output = Result<usize, StreamError>> + Send;
+    fn receive_into(
+        &self,
+        buf: &mut [u8],
+    ) -> impl Future<Output = Result<usize, StreamError>> + Send;
 
     /// Receives at least one and at most `max_bytes` bytes, as an owned buffer.
     ///
@@ -88,7 +91,10 @@ pub trait ByteReceiveStream: AsyncResource + TypedAttributeProvider {
     /// assert!(matches!(b.receive(0).await, Err(StreamError::InvalidMaxBytes { max_bytes: 0 })));
     /// # });
     /// ```
-    fn receive(&self, max_bytes: usize) -> impl Future<Output = Result<Vec<u8>, StreamError>> + Send {
+    fn receive(
+        &self,
+        max_bytes: usize,
+    ) -> impl Future<Output = Result<Vec<u8>, StreamError>> + Send {
         async move {
             check_max_bytes(max_bytes)?;
             let mut buf = vec![0; max_bytes];
@@ -168,23 +174,23 @@ pub trait ByteStream: ByteReceiveStream + ByteSendStream {
 }
 
 impl<S: ByteReceiveStream> ByteReceiveStream for Arc<S> {
-    fn receive_into(&self, buf: &mut [u8]) -> impl Future<Output = Result<usize, StreamError>> + Send {
-        (**self).receive_into(buf)
+    async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        (**self).receive_into(buf).await
     }
 
-    fn receive(&self, max_bytes: usize) -> impl Future<Output = Result<Vec<u8>, StreamError>> + Send {
-        (**self).receive(max_bytes)
+    async fn receive(&self, max_bytes: usize) -> Result<Vec<u8>, StreamError> {
+        (**self).receive(max_bytes).await
     }
 }
 
 impl<S: ByteSendStream> ByteSendStream for Arc<S> {
-    fn send_all(&self, data: &[u8]) -> impl Future<Output = Result<(), StreamError>> + Send {
-        (**self).send_all(data)
+    async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
+        (**self).send_all(data).await
     }
 }
 
 impl<S: ByteStream> ByteStream for Arc<S> {
-    fn send_eof(&self) -> impl Future<Output = Result<(), StreamError>> + Send {
-        (**self).send_eof()
+    async fn send_eof(&self) -> Result<(), StreamError> {
+        (**self).send_eof().await
     }
 }

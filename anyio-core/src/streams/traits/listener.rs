@@ -101,7 +101,10 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     /// assert_eq!(seen, [1, 2, 3]);
     /// # });
     /// ```
-    fn serve<H, Fut>(&self, mut handler: H) -> impl Future<Output = Result<Infallible, StreamError>> + Send
+    fn serve<H, Fut>(
+        &self,
+        mut handler: H,
+    ) -> impl Future<Output = Result<Infallible, StreamError>> + Send
     where
         Self: Sized,
         H: FnMut(Self::Connection) -> Fut + Send,

@@ -127,16 +127,16 @@ pub trait ObjectStream<T>: ObjectReceiveStream<T> + ObjectSendStream<T> {
 }
 
 impl<T, S: UnreliableObjectReceiveStream<T>> UnreliableObjectReceiveStream<T> for Arc<S> {
-    fn receive(&self) -> impl Future<Output = Result<T, StreamError>> + Send {
-        (**self).receive()
+    async fn receive(&self) -> Result<T, StreamError> {
+        (**self).receive().await
     }
 }
 
-impl<T, S: UnreliableObjectSendStream<T>> UnreliableObjectSendStream<T> for Arc<S> {
-    fn send(&self, item: T) -> impl Future<Output = Result<(), ObjectSendError<T>>> + Send {
-        (**self).send(item)
+impl<T: Send, S: UnreliableObjectSendStream<T>> UnreliableObjectSendStream<T> for Arc<S> {
+    async fn send(&self, item: T) -> Result<(), ObjectSendError<T>> {
+        (**self).send(item).await
     }
 }
 
 impl<T, S: ObjectReceiveStream<T>> ObjectReceiveStream<T> for Arc<S> {}
-impl<T, S: ObjectSendStream<T>> ObjectSendStream<T> for Arc<S> {}
+impl<T: Send, S: ObjectSendStream<T>> ObjectSendStream<T> for Arc<S> {}

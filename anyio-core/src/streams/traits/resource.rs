@@ -33,7 +33,7 @@ pub trait AsyncResource: Send + Sync {
 }
 
 impl<R: AsyncResource + ?Sized> AsyncResource for Arc<R> {
-    fn aclose(&self) -> impl Future<Output = ()> + Send {
-        (**self).aclose()
+    async fn aclose(&self) {
+        (**self).aclose().await;
     }
 }

@@ -1,0 +1,103 @@
+use std::fmt;
+use std::pin::Pin;
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::io_core::IoCore;
+use crate::streams::attributes::TypedAttributeProvider;
+use crate::streams::error::StreamError;
+use crate::streams::traits::{AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream};
+
+/// A `futures_io::AsyncRead + AsyncWrite` object (a smol or async-std socket, a pipe...) as an
+/// anyio [`ByteStream`].
+///
+/// End of input (a read of 0 bytes) is [`StreamError::EndOfStream`]; I/O errors are
+/// [`StreamError::BrokenResource`] with the error as source; [`send_eof`](ByteStream::send_eof)
+/// is `poll_close` (for a socket, a write shutdown). [`aclose`](AsyncResource::aclose) closes
+/// the stream for anyio (blocked calls wake with [`StreamError::ClosedResource`]) shuts
+/// the writing side down and drops the object.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::streams::compat::FuturesIoStream;
+/// use anyio_core::streams::{ByteReceiveStream, ByteSendStream};
+/// // A `futures::io::Cursor` stands in for a socket.
+/// let stream = FuturesIoStream::new(futures::io::Cursor::new(b"data".to_vec()));
+/// assert_eq!(stream.receive(16).await.unwrap(), b"data");
+/// # });
+/// ```
+pub struct FuturesIoStream<IO> {
+    core: IoCore<IO>,
+}
+
+impl<IO> fmt::Debug for FuturesIoStream<IO> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FuturesIoStream").finish_non_exhaustive()
+    }
+}
+
+impl<IO: Unpin + Send> FuturesIoStream<IO> {
+    /// Adapts `io`.
+    ///
+    /// # Examples
+    ///
+    /// See [`FuturesIoStream`].
+    pub fn new(io: IO) -> Self {
+        FuturesIoStream {
+            core: IoCore::new(io),
+        }
+    }
+
+    /// The I/O object back (`None` after [`aclose`](AsyncResource::aclose), which drops it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::compat::FuturesIoStream;
+    /// let stream = FuturesIoStream::new(futures::io::Cursor::new(vec![1u8]));
+    /// assert_eq!(stream.into_inner().unwrap().into_inner(), [1]);
+    /// ```
+    pub fn into_inner(self) -> Option<IO> {
+        self.core.into_inner()
+    }
+}
+
+impl<IO> TypedAttributeProvider for FuturesIoStream<IO> {}
+
+impl<IO: AsyncWrite + Unpin + Send> AsyncResource for FuturesIoStream<IO> {
+    async fn aclose(&self) {
+        self.core
+            .aclose(|io: Pin<&mut IO>, cx| io.poll_close(cx))
+            .await;
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin + Send> ByteReceiveStream for FuturesIoStream<IO> {
+    async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.core
+            .receive_into(buf, |io: Pin<&mut IO>, cx, buf| io.poll_read(cx, buf))
+            .await
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin + Send> ByteSendStream for FuturesIoStream<IO> {
+    async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
+        self.core
+            .send_all(
+                data,
+                |io: Pin<&mut IO>, cx, data| io.poll_write(cx, data),
+                |io: Pin<&mut IO>, cx| io.poll_flush(cx),
+            )
+            .await
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for FuturesIoStream<IO> {
+    async fn send_eof(&self) -> Result<(), StreamError> {
+        self.core
+            .send_eof(|io: Pin<&mut IO>, cx| io.poll_close(cx))
+            .await
+    }
+}

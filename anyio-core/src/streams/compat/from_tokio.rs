@@ -1,0 +1,107 @@
+use std::fmt;
+use std::pin::Pin;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::io_core::IoCore;
+use crate::streams::attributes::TypedAttributeProvider;
+use crate::streams::error::StreamError;
+use crate::streams::traits::{AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream};
+
+/// A `tokio::io::AsyncRead + AsyncWrite` object (a tokio socket, a pipe...) as an
+/// anyio [`ByteStream`].
+///
+/// End of input (a read of 0 bytes) is [`StreamError::EndOfStream`]; I/O errors are
+/// [`StreamError::BrokenResource`] with the error as source; [`send_eof`](ByteStream::send_eof)
+/// is `poll_shutdown` (for a socket, a write shutdown). [`aclose`](AsyncResource::aclose) closes
+/// the stream for anyio (blocked calls wake with [`StreamError::ClosedResource`]) shuts
+/// the writing side down and drops the object.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::streams::compat::TokioIoStream;
+/// use anyio_core::streams::{ByteReceiveStream, ByteSendStream};
+/// // A `std::io::Cursor` stands in for a socket.
+/// let stream = TokioIoStream::new(std::io::Cursor::new(b"data".to_vec()));
+/// assert_eq!(stream.receive(16).await.unwrap(), b"data");
+/// # });
+/// ```
+pub struct TokioIoStream<IO> {
+    core: IoCore<IO>,
+}
+
+impl<IO> fmt::Debug for TokioIoStream<IO> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokioIoStream").finish_non_exhaustive()
+    }
+}
+
+impl<IO: Unpin + Send> TokioIoStream<IO> {
+    /// Adapts `io`.
+    ///
+    /// # Examples
+    ///
+    /// See [`TokioIoStream`].
+    pub fn new(io: IO) -> Self {
+        TokioIoStream {
+            core: IoCore::new(io),
+        }
+    }
+
+    /// The I/O object back (`None` after [`aclose`](AsyncResource::aclose), which drops it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::compat::TokioIoStream;
+    /// let stream = TokioIoStream::new(std::io::Cursor::new(vec![1u8]));
+    /// assert_eq!(stream.into_inner().unwrap().into_inner(), [1]);
+    /// ```
+    pub fn into_inner(self) -> Option<IO> {
+        self.core.into_inner()
+    }
+}
+
+impl<IO> TypedAttributeProvider for TokioIoStream<IO> {}
+
+impl<IO: AsyncWrite + Unpin + Send> AsyncResource for TokioIoStream<IO> {
+    async fn aclose(&self) {
+        self.core
+            .aclose(|io: Pin<&mut IO>, cx| io.poll_shutdown(cx))
+            .await;
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin + Send> ByteReceiveStream for TokioIoStream<IO> {
+    async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.core
+            .receive_into(buf, |io: Pin<&mut IO>, cx, buf| {
+                let mut read_buf = ReadBuf::new(buf);
+                io.poll_read(cx, &mut read_buf)
+                    .map_ok(|()| read_buf.filled().len())
+            })
+            .await
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin + Send> ByteSendStream for TokioIoStream<IO> {
+    async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
+        self.core
+            .send_all(
+                data,
+                |io: Pin<&mut IO>, cx, data| io.poll_write(cx, data),
+                |io: Pin<&mut IO>, cx| io.poll_flush(cx),
+            )
+            .await
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for TokioIoStream<IO> {
+    async fn send_eof(&self) -> Result<(), StreamError> {
+        self.core
+            .send_eof(|io: Pin<&mut IO>, cx| io.poll_shutdown(cx))
+            .await
+    }
+}

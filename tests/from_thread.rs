@@ -62,20 +62,27 @@ async fn a_panic_in_the_callee_resumes_in_the_thread_and_then_the_caller() {
 
 #[anyio::test]
 async fn the_callee_runs_in_the_callers_scope_and_is_cancelled_with_it() {
-    let outcome = move_on_after(
-        Duration::from_millis(10),
-        to_thread::run_sync(|| from_thread::run(sleep_forever())),
-    )
+    let callee_result = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let outcome = move_on_after(Duration::from_millis(10), {
+        let callee_result = callee_result.clone();
+        async move {
+            to_thread::run_sync(move || {
+                let result = from_thread::run(sleep_forever());
+                *callee_result.lock().unwrap() = Some(result);
+            })
+            .await;
+            // Whether the thread's result or its released protection is seen first, the
+            // cancellation lands here at the latest.
+            sleep_forever().await
+        }
+    })
     .await;
-    // The scope waited for the thread (no abandon), whose call was cancelled; the body then
-    // completed without blocking again, so its value stands (as in Trio).
-    assert_eq!(outcome, Some(Err(FromThreadError::Cancelled)));
-    let inside = move_on_after(Duration::from_millis(10), async {
-        let result = to_thread::run_sync(|| from_thread::run(sleep_forever())).await;
-        assert_eq!(result, Err(FromThreadError::Cancelled));
-        sleep_forever().await; // the deferred cancellation lands at the next blocking point
-    });
-    assert_eq!(inside.await, None);
+    // The scope waited for the thread (no abandon), whose call was cancelled with it.
+    assert_eq!(outcome, None);
+    assert_eq!(
+        *callee_result.lock().unwrap(),
+        Some(Err(FromThreadError::Cancelled))
+    );
 }
 
 #[anyio::test]
@@ -83,23 +90,23 @@ async fn check_cancelled_reports_the_callers_cancellation() {
     let saw_cancel = Flag::new();
     let outcome = move_on_after(Duration::from_millis(10), {
         let saw_cancel = saw_cancel.clone();
-        to_thread::run_sync(move || {
-            assert_eq!(from_thread::check_cancelled(), Ok(()));
-            for _ in 0..500 {
-                if from_thread::check_cancelled() == Err(FromThreadError::Cancelled) {
-                    saw_cancel.set();
-                    return;
+        async move {
+            to_thread::run_sync(move || {
+                assert_eq!(from_thread::check_cancelled(), Ok(()));
+                for _ in 0..500 {
+                    if from_thread::check_cancelled() == Err(FromThreadError::Cancelled) {
+                        saw_cancel.set();
+                        return;
+                    }
+                    std::thread::sleep(StdDuration::from_millis(2));
                 }
-                std::thread::sleep(StdDuration::from_millis(2));
-            }
-        })
+            })
+            .await;
+            sleep_forever().await
+        }
     })
     .await;
-    assert_eq!(
-        outcome,
-        Some(()),
-        "the thread's result stands: nothing blocked after it"
-    );
+    assert_eq!(outcome, None);
     assert!(saw_cancel.is_set());
 }
 

@@ -280,3 +280,24 @@ async fn path_conversions_and_pure_methods() {
     assert_eq!(Path::from("/tmp/archive.tar.gz"), path);
     assert_eq!(format!("{path:?}"), "\"/tmp/archive.tar.gz\"");
 }
+
+#[anyio::test(timeout = "20s")]
+async fn a_stream_left_with_a_read_in_flight_does_not_block_cancellation() {
+    let dir = TempDir::new("stream-cancel").await;
+    let path = dir.join("lines.txt");
+    path.write("a\nb\n").await.unwrap();
+    let file = AsyncFile::open(&path).await.unwrap();
+    let entries_of = dir.0.clone();
+    let outcome = move_on_after(Duration::from_millis(50), async move {
+        let mut lines = file.lines();
+        let mut entries = entries_of.read_dir().await.unwrap();
+        // Start a chunk read and a batch read, then leave both streams unpolled (a plain
+        // `select` drops the `next()` futures, not the streams).
+        futures::future::select(lines.next(), std::future::ready(())).await;
+        futures::future::select(entries.next(), std::future::ready(())).await;
+        anyio::sleep_forever().await;
+        drop((lines, entries));
+    })
+    .await;
+    assert!(outcome.is_none());
+}

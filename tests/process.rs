@@ -503,3 +503,51 @@ mod ambient_tokio {
         assert!(!process_exists(pid), "process {pid} still exists");
     }
 }
+
+#[anyio::test]
+async fn pipes_are_shared_between_concurrent_users() {
+    let process = open_process(&Command::new("cat")).await.unwrap();
+    let (stdin, stdout) = (
+        process.stdin.as_ref().unwrap(),
+        process.stdout.as_ref().unwrap(),
+    );
+    // Feed and read at once through shared references, while waiting for the exit.
+    let data = vec![b'z'; 500_000];
+    let feed = async {
+        stdin.send_all(&data).await.unwrap();
+        stdin.aclose().await;
+    };
+    let read = async {
+        let mut received = 0;
+        loop {
+            match stdout.receive(65_536).await {
+                Ok(bytes) => received += bytes.len(),
+                Err(PipeError::EndOfStream) => return received,
+                Err(error) => panic!("{error}"),
+            }
+        }
+    };
+    let (_, received, status) = futures::join!(feed, read, process.wait());
+    assert_eq!(received, data.len());
+    assert!(status.unwrap().success());
+}
+
+#[anyio::test]
+async fn a_second_concurrent_receive_is_busy_and_aclose_wakes_the_first() {
+    let process = open_process(Command::new("sleep").arg("100"))
+        .await
+        .unwrap();
+    let stdout = process.stdout.as_ref().unwrap();
+    let first = async { stdout.receive(10).await };
+    let second = async {
+        anyio::sleep(Duration::from_millis(20)).await;
+        let busy = stdout.receive(10).await;
+        assert!(matches!(busy, Err(PipeError::BusyResource(_))), "{busy:?}");
+        // Closing the pipe wakes the receive waiting on it.
+        stdout.aclose().await;
+    };
+    let (first, ()) = futures::join!(first, second);
+    assert!(matches!(first, Err(PipeError::Closed)), "{first:?}");
+    process.kill().unwrap();
+    process.wait().await.unwrap();
+}

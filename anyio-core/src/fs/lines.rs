@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 
 use super::file::Shared;
-use super::{blocking, FsError};
+use super::{blocking_for_stream, FsError};
 
 /// How much one worker-thread read takes.
 const CHUNK: usize = 65_536;
@@ -111,7 +111,7 @@ impl Stream for Lines {
             }
             let reading = this.reading.get_or_insert_with(|| {
                 let shared = this.shared.clone();
-                Box::pin(blocking(move || {
+                Box::pin(blocking_for_stream(move || {
                     shared.with_file("read", |file| {
                         let mut chunk = Vec::with_capacity(CHUNK);
                         file.take(CHUNK as u64).read_to_end(&mut chunk)?;

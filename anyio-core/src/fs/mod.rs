@@ -18,6 +18,11 @@
 //! a write may or may not have happened. Operations on one [`AsyncFile`] never overlap, even
 //! then: the next one waits for the abandoned one.
 //!
+//! The streams ([`Lines`], [`ReadDir`]) work the other way round: a `next()` is not a
+//! protected region, it is dropped at once, and the read it started stays with the stream,
+//! whose next `next()` picks its result up. Nothing is lost, and a stream left unpolled never
+//! holds up a cancellation.
+//!
 //! # Performance
 //!
 //! Each operation costs one round trip to a worker thread (the cost of
@@ -61,12 +66,26 @@ pub use options::OpenOptions;
 pub use path::Path;
 pub use read_dir::ReadDir;
 
-/// Runs blocking file-system work on a worker thread: the one place the `fs` module reaches
-/// the thread pool.
+/// Runs blocking file-system work on a worker thread, as a protected region: the one place
+/// the `fs` module's async functions reach the thread pool.
 async fn blocking<F, R>(work: F) -> R
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
     crate::to_thread::run_sync(work).await
+}
+
+/// Runs blocking work for a stream, which keeps the returned future across polls: no
+/// protected region, since a stream left unpolled with work in flight would otherwise hold
+/// off every enclosing scope's cancellation for good. The work still runs to completion and
+/// its result waits in the stream for the next poll.
+fn blocking_for_stream<F, R>(work: F) -> impl std::future::Future<Output = R> + Send + 'static
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    crate::to_thread::ToThread::new()
+        .abandon_on_cancel(true)
+        .run_sync(work)
 }

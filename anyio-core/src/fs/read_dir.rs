@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use super::{blocking, FsError, Path};
+use super::{blocking_for_stream, FsError, Path};
 
 /// How many entries one worker-thread call reads.
 const BATCH: usize = 128;
@@ -85,7 +85,7 @@ impl Stream for ReadDir {
                 State::Done => return Poll::Ready(None),
                 State::Idle(mut entries) => {
                     let path = this.path.clone();
-                    this.state = State::Reading(Box::pin(blocking(move || {
+                    this.state = State::Reading(Box::pin(blocking_for_stream(move || {
                         let batch = entries
                             .by_ref()
                             .take(BATCH)

@@ -2,6 +2,7 @@ use std::io;
 
 use super::CompletedProcess;
 use crate::signal::Signal;
+use crate::sync::BusyResourceError;
 
 /// Why running or talking to a child process failed.
 ///
@@ -86,8 +87,9 @@ impl ProcessError {
     }
 }
 
-/// Why an operation on a child's pipe failed. The kinds are AnyIO's: `EndOfStream`,
-/// `ClosedResourceError`, `BrokenResourceError`.
+/// Why an operation on a child's pipe failed. The kinds are AnyIO's (`EndOfStream`,
+/// `ClosedResourceError`, `BrokenResourceError`, `BusyResourceError`), and map one to one onto
+/// the stream framework's `StreamError`.
 ///
 /// # Examples
 ///
@@ -95,8 +97,8 @@ impl ProcessError {
 /// # anyio_core::run(async {
 /// use anyio_core::process::{open_process, Command, PipeError};
 ///
-/// let mut process = open_process(&Command::new("true")).await?;
-/// let stdout = process.stdout.as_mut().unwrap();
+/// let process = open_process(&Command::new("true")).await?;
+/// let stdout = process.stdout.as_ref().unwrap();
 /// assert!(matches!(stdout.receive(1024).await, Err(PipeError::EndOfStream)));
 /// # Ok::<(), anyio_core::process::ProcessError>(())
 /// # }).unwrap();
@@ -110,6 +112,9 @@ pub enum PipeError {
     /// This end of the pipe was closed (by `aclose`).
     #[error("the pipe was closed")]
     Closed,
+    /// Another task is already receiving from (or sending to) this pipe.
+    #[error(transparent)]
+    BusyResource(#[from] BusyResourceError),
     /// The operating system reported an error; for a write, usually that the child closed
     /// its end ([`io::ErrorKind::BrokenPipe`]).
     #[error("the pipe is broken")]
@@ -122,6 +127,7 @@ impl From<PipeError> for io::Error {
         match error {
             PipeError::EndOfStream => io::Error::new(io::ErrorKind::UnexpectedEof, error),
             PipeError::Closed => io::Error::new(io::ErrorKind::NotConnected, error),
+            PipeError::BusyResource(_) => io::Error::new(io::ErrorKind::ResourceBusy, error),
             PipeError::Broken(source) => source,
         }
     }

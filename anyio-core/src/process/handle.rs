@@ -43,11 +43,11 @@ use crate::signal::Signal;
 /// # anyio_core::run(async {
 /// use anyio_core::process::{open_process, Command};
 ///
-/// let mut process = open_process(Command::new("tr").args(["a-z", "A-Z"])).await?;
-/// let mut stdin = process.stdin.take().unwrap();
+/// let process = open_process(Command::new("tr").args(["a-z", "A-Z"])).await?;
+/// let (stdin, stdout) = (process.stdin.as_ref().unwrap(), process.stdout.as_ref().unwrap());
 /// stdin.send_all(b"hello").await?;
 /// stdin.aclose().await;
-/// let reply = process.stdout.as_mut().unwrap().receive(1024).await?;
+/// let reply = stdout.receive(1024).await?;
 /// assert_eq!(reply, b"HELLO");
 /// assert_eq!(process.wait().await?.code(), Some(0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -69,9 +69,10 @@ pub async fn open_process(command: &Command) -> Result<Process, ProcessError> {
 
 /// A running child process; see [`open_process`].
 ///
-/// The pipes are public fields, `None` when the stream was not piped; `take()` one to use it
-/// in another task, or alongside `&self` methods such as [`wait`](Process::wait). Every
-/// method takes `&self`, so one task may wait while another signals the child.
+/// The pipes are public fields, `None` when the stream was not piped. Every method of the
+/// process and of its pipes takes `&self`, so one task may wait while others feed stdin, read
+/// stdout or signal the child (share the process by reference or in an `Arc`, or `take()` a
+/// pipe to move it elsewhere).
 ///
 /// # Examples
 ///

@@ -1,14 +1,21 @@
 //! The parent's ends of a child's standard streams.
+//!
+//! Every method takes `&self`, like the stream framework's traits: one task may receive while
+//! another sends or closes. A second concurrent receive (or send) on one pipe fails with
+//! [`PipeError::BusyResource`] instead of interleaving, and closing a pipe wakes the task
+//! waiting on it with [`PipeError::Closed`].
 
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::PipeError;
 use crate::runtime;
+use crate::sync::ResourceGuard;
 
 /// At most this many bytes are read per `receive` (a pipe's default capacity on Linux).
 const MAX_CHUNK: usize = 65_536;
@@ -17,11 +24,85 @@ fn closed_error() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, PipeError::Closed)
 }
 
+/// A backend pipe that `aclose` may take away while an operation waits on it.
+#[derive(Debug)]
+struct PipeState<P> {
+    pipe: Option<P>,
+    /// The task waiting on the pipe, woken when it is closed.
+    waiter: Option<Waker>,
+}
+
+#[derive(Debug)]
+struct SharedPipe<P> {
+    state: Mutex<PipeState<P>>,
+    guard: ResourceGuard,
+}
+
+impl<P> SharedPipe<P> {
+    fn new(pipe: P, action: &'static str) -> SharedPipe<P> {
+        SharedPipe {
+            state: Mutex::new(PipeState {
+                pipe: Some(pipe),
+                waiter: None,
+            }),
+            guard: ResourceGuard::new(action),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, PipeState<P>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Polls `operation` on the pipe, or fails with `Closed` once it is closed.
+    fn poll_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        operation: impl FnOnce(&mut P, &mut Context<'_>) -> Poll<io::Result<R>>,
+    ) -> Poll<Result<R, PipeError>> {
+        let mut state = self.lock();
+        let Some(pipe) = state.pipe.as_mut() else {
+            return Poll::Ready(Err(PipeError::Closed));
+        };
+        match operation(pipe, cx) {
+            Poll::Ready(result) => Poll::Ready(result.map_err(PipeError::Broken)),
+            Poll::Pending => {
+                state.waiter = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Takes the pipe out (closing it when dropped) and wakes the task waiting on it.
+    fn take(&self) -> Option<P> {
+        let (pipe, waiter) = {
+            let mut state = self.lock();
+            (state.pipe.take(), state.waiter.take())
+        };
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
+        pipe
+    }
+
+    fn is_closed(&self) -> bool {
+        self.lock().pipe.is_none()
+    }
+
+    /// The pipe, for the `futures::io` traits (which have `&mut self`).
+    fn get_mut(&mut self) -> Option<&mut P> {
+        self.state
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pipe
+            .as_mut()
+    }
+}
+
 /// The write end of a child's stdin.
 ///
 /// Send bytes with [`send_all`](ProcessStdin::send_all), then [`aclose`](ProcessStdin::aclose)
-/// (or drop) it so that the child sees end of input. It also implements
-/// [`futures_io::AsyncWrite`]; the stream framework's byte-stream traits come with it.
+/// (or drop) it so that the child sees end of input. Its methods take `&self`. It also
+/// implements [`futures_io::AsyncWrite`]; the stream framework's `ByteSendStream` follows.
 ///
 /// # Examples
 ///
@@ -30,10 +111,10 @@ fn closed_error() -> io::Error {
 /// use anyio_core::process::{open_process, Command};
 ///
 /// let mut cat = open_process(&Command::new("cat")).await?;
-/// let mut stdin = cat.stdin.take().unwrap();
+/// let stdin = cat.stdin.take().unwrap();
 /// stdin.send_all(b"ping").await?;
 /// stdin.aclose().await; // cat sees end of input and exits
-/// let stdout = cat.stdout.as_mut().unwrap();
+/// let stdout = cat.stdout.as_ref().unwrap();
 /// assert_eq!(stdout.receive(1024).await?, b"ping");
 /// assert!(cat.wait().await?.success());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -41,21 +122,23 @@ fn closed_error() -> io::Error {
 /// ```
 #[derive(Debug)]
 pub struct ProcessStdin {
-    pipe: Option<runtime::ChildStdin>,
+    shared: SharedPipe<runtime::ChildStdin>,
 }
 
 impl ProcessStdin {
     pub(super) fn new(pipe: runtime::ChildStdin) -> ProcessStdin {
-        ProcessStdin { pipe: Some(pipe) }
+        ProcessStdin {
+            shared: SharedPipe::new(pipe, "writing to"),
+        }
     }
 
     /// Writes all of `data` to the child.
     ///
     /// # Errors
     ///
-    /// [`PipeError::Closed`] after [`aclose`](ProcessStdin::aclose);
+    /// [`PipeError::Closed`] after (or during) [`aclose`](ProcessStdin::aclose);
     /// [`PipeError::Broken`] when the child closed its end (it exited, or closed its stdin)
-    /// or another I/O error.
+    /// or another I/O error; [`PipeError::BusyResource`] if another task is sending.
     ///
     /// # Cancellation
     ///
@@ -69,42 +152,43 @@ impl ProcessStdin {
     /// use anyio_core::process::{open_process, Command, PipeError};
     ///
     /// // `true` exits without reading: writing then fails with a broken pipe.
-    /// let mut process = open_process(&Command::new("true")).await?;
+    /// let process = open_process(&Command::new("true")).await?;
     /// process.wait().await?;
-    /// let stdin = process.stdin.as_mut().unwrap();
+    /// let stdin = process.stdin.as_ref().unwrap();
     /// assert!(matches!(stdin.send_all(b"x").await, Err(PipeError::Broken(_))));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub async fn send_all(&mut self, mut data: &[u8]) -> Result<(), PipeError> {
-        let pipe = self.pipe.as_mut().ok_or(PipeError::Closed)?;
+    pub async fn send_all(&self, mut data: &[u8]) -> Result<(), PipeError> {
+        let _sending = self.shared.guard.enter()?;
         while !data.is_empty() {
-            let written = poll_fn(|cx| pipe.poll_write(cx, data))
-                .await
-                .map_err(PipeError::Broken)?;
+            let written = poll_fn(|cx| {
+                self.shared
+                    .poll_with(cx, |pipe, cx| pipe.poll_write(cx, data))
+            })
+            .await?;
             if written == 0 {
                 return Err(PipeError::Broken(io::ErrorKind::WriteZero.into()));
             }
             data = &data[written..];
         }
-        poll_fn(|cx| pipe.poll_flush(cx))
-            .await
-            .map_err(PipeError::Broken)
+        poll_fn(|cx| self.shared.poll_with(cx, |pipe, cx| pipe.poll_flush(cx))).await
     }
 
-    /// Closes the pipe: the child reads end of input. Closing twice is harmless.
+    /// Closes the pipe: the child reads end of input, and a `send_all` in progress fails with
+    /// [`PipeError::Closed`]. Closing twice is harmless.
     ///
     /// # Cancellation
     ///
-    /// The pipe is closed whether or not this completes (pipes close when dropped).
+    /// The pipe is closed by the first poll, whether or not the call completes.
     ///
     /// # Examples
     ///
     /// ```
     /// # anyio_core::run(async {
     /// use anyio_core::process::{open_process, Command, PipeError};
-    /// let mut cat = open_process(&Command::new("cat")).await?;
-    /// let stdin = cat.stdin.as_mut().unwrap();
+    /// let cat = open_process(&Command::new("cat")).await?;
+    /// let stdin = cat.stdin.as_ref().unwrap();
     /// stdin.aclose().await;
     /// assert!(stdin.is_closed());
     /// assert!(matches!(stdin.send_all(b"late").await, Err(PipeError::Closed)));
@@ -112,8 +196,8 @@ impl ProcessStdin {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub async fn aclose(&mut self) {
-        if let Some(mut pipe) = self.pipe.take() {
+    pub async fn aclose(&self) {
+        if let Some(mut pipe) = self.shared.take() {
             // Pipes have nothing to flush; the close itself is the drop.
             let _ = poll_fn(|cx| pipe.poll_close(cx)).await;
         }
@@ -126,12 +210,12 @@ impl ProcessStdin {
     /// ```
     /// # anyio_core::run(async {
     /// use anyio_core::process::{open_process, Command};
-    /// let mut cat = open_process(&Command::new("cat")).await.unwrap();
+    /// let cat = open_process(&Command::new("cat")).await.unwrap();
     /// assert!(!cat.stdin.as_ref().unwrap().is_closed());
     /// # });
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.pipe.is_none()
+        self.shared.is_closed()
     }
 }
 
@@ -141,14 +225,14 @@ impl AsyncWrite for ProcessStdin {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut().pipe.as_mut() {
+        match self.get_mut().shared.get_mut() {
             Some(pipe) => pipe.poll_write(cx, buf),
             None => Poll::Ready(Err(closed_error())),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut().pipe.as_mut() {
+        match self.get_mut().shared.get_mut() {
             Some(pipe) => pipe.poll_flush(cx),
             None => Poll::Ready(Err(closed_error())),
         }
@@ -156,10 +240,10 @@ impl AsyncWrite for ProcessStdin {
 
     /// Closes the pipe (the child reads end of input); closing twice is harmless.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if let Some(pipe) = this.pipe.as_mut() {
+        let shared = &mut self.get_mut().shared;
+        if let Some(pipe) = shared.get_mut() {
             let result = std::task::ready!(pipe.poll_close(cx));
-            this.pipe = None;
+            drop(shared.take());
             return Poll::Ready(result);
         }
         Poll::Ready(Ok(()))
@@ -169,19 +253,31 @@ impl AsyncWrite for ProcessStdin {
 /// The read end of a child's stdout or stderr, shared by both public types.
 #[derive(Debug)]
 struct ReadPipe {
-    pipe: Option<runtime::ChildReader>,
+    shared: SharedPipe<runtime::ChildReader>,
 }
 
 impl ReadPipe {
-    async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>, PipeError> {
-        let pipe = self.pipe.as_mut().ok_or(PipeError::Closed)?;
+    fn new(pipe: runtime::ChildReader) -> ReadPipe {
+        ReadPipe {
+            shared: SharedPipe::new(pipe, "reading from"),
+        }
+    }
+
+    async fn receive(&self, max_bytes: usize) -> Result<Vec<u8>, PipeError> {
+        let _receiving = self.shared.guard.enter()?;
         if max_bytes == 0 {
-            return Ok(Vec::new());
+            return if self.shared.is_closed() {
+                Err(PipeError::Closed)
+            } else {
+                Ok(Vec::new())
+            };
         }
         let mut buf = vec![0; max_bytes.min(MAX_CHUNK)];
-        let read = poll_fn(|cx| pipe.poll_read(cx, &mut buf))
-            .await
-            .map_err(PipeError::Broken)?;
+        let read = poll_fn(|cx| {
+            self.shared
+                .poll_with(cx, |pipe, cx| pipe.poll_read(cx, &mut buf))
+        })
+        .await?;
         if read == 0 {
             return Err(PipeError::EndOfStream);
         }
@@ -190,7 +286,7 @@ impl ReadPipe {
     }
 
     /// Everything up to end of stream (empty if already there).
-    pub(super) async fn receive_to_end(&mut self) -> Result<Vec<u8>, PipeError> {
+    async fn receive_to_end(&self) -> Result<Vec<u8>, PipeError> {
         let mut all = Vec::new();
         loop {
             match self.receive(MAX_CHUNK).await {
@@ -202,7 +298,7 @@ impl ReadPipe {
     }
 
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        match self.pipe.as_mut() {
+        match self.shared.get_mut() {
             Some(pipe) => pipe.poll_read(cx, buf),
             None => Poll::Ready(Err(closed_error())),
         }
@@ -220,7 +316,7 @@ macro_rules! read_pipe {
         impl $name {
             pub(super) fn new(pipe: runtime::ChildReader) -> $name {
                 $name {
-                    inner: ReadPipe { pipe: Some(pipe) },
+                    inner: ReadPipe::new(pipe),
                 }
             }
 
@@ -231,8 +327,9 @@ macro_rules! read_pipe {
             /// # Errors
             ///
             /// [`PipeError::EndOfStream`] once the child closed its end and every byte was
-            /// received; [`PipeError::Closed`] after [`aclose`](Self::aclose);
-            /// [`PipeError::Broken`] on an I/O error.
+            /// received; [`PipeError::Closed`] after (or during) [`aclose`](Self::aclose);
+            /// [`PipeError::Broken`] on an I/O error; [`PipeError::BusyResource`] if another
+            /// task is receiving.
             ///
             /// # Cancellation
             ///
@@ -245,8 +342,8 @@ macro_rules! read_pipe {
             /// # anyio_core::run(async {
             /// use anyio_core::process::{open_process, Command, PipeError};
             ///
-            #[doc = concat!("let mut process = open_process(&Command::shell(\"", $command, "\")).await?;")]
-            #[doc = concat!("let pipe = process.", stringify!($field), ".as_mut().unwrap();")]
+            #[doc = concat!("let process = open_process(&Command::shell(\"", $command, "\")).await?;")]
+            #[doc = concat!("let pipe = process.", stringify!($field), ".as_ref().unwrap();")]
             /// let mut received = Vec::new();
             /// loop {
             ///     match pipe.receive(65_536).await {
@@ -259,12 +356,13 @@ macro_rules! read_pipe {
             /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// # }).unwrap();
             /// ```
-            pub async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>, PipeError> {
+            pub async fn receive(&self, max_bytes: usize) -> Result<Vec<u8>, PipeError> {
                 self.inner.receive(max_bytes).await
             }
 
-            /// Closes this end of the pipe; later receives fail with [`PipeError::Closed`], and
-            /// the child gets `SIGPIPE` or `EPIPE` if it writes more. Closing twice is harmless.
+            /// Closes this end of the pipe: a receive in progress and later ones fail with
+            /// [`PipeError::Closed`], and the child gets `SIGPIPE` or `EPIPE` if it writes
+            /// more. Closing twice is harmless.
             ///
             /// # Cancellation
             ///
@@ -276,15 +374,15 @@ macro_rules! read_pipe {
             /// # anyio_core::run(async {
             /// use anyio_core::process::{open_process, Command, PipeError};
             ///
-            #[doc = concat!("let mut process = open_process(&Command::shell(\"", $command, "\")).await?;")]
-            #[doc = concat!("let pipe = process.", stringify!($field), ".as_mut().unwrap();")]
+            #[doc = concat!("let process = open_process(&Command::shell(\"", $command, "\")).await?;")]
+            #[doc = concat!("let pipe = process.", stringify!($field), ".as_ref().unwrap();")]
             /// pipe.aclose().await;
             /// assert!(matches!(pipe.receive(10).await, Err(PipeError::Closed)));
             /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// # }).unwrap();
             /// ```
-            pub async fn aclose(&mut self) {
-                self.inner.pipe = None;
+            pub async fn aclose(&self) {
+                drop(self.inner.shared.take());
             }
 
             /// Whether [`aclose`](Self::aclose) was called.
@@ -299,10 +397,10 @@ macro_rules! read_pipe {
             /// # });
             /// ```
             pub fn is_closed(&self) -> bool {
-                self.inner.pipe.is_none()
+                self.inner.shared.is_closed()
             }
 
-            pub(super) async fn receive_to_end(&mut self) -> Result<Vec<u8>, PipeError> {
+            pub(super) async fn receive_to_end(&self) -> Result<Vec<u8>, PipeError> {
                 self.inner.receive_to_end().await
             }
         }
@@ -323,8 +421,9 @@ read_pipe! {
     /// The read end of a child's stdout.
     ///
     /// Receive with [`receive`](ProcessStdout::receive) (end of stream is
-    /// [`PipeError::EndOfStream`]); it also implements [`futures_io::AsyncRead`], where end of
-    /// stream is a read of 0 bytes. The stream framework's byte-stream traits come with it.
+    /// [`PipeError::EndOfStream`]); its methods take `&self`. It also implements
+    /// [`futures_io::AsyncRead`], where end of stream is a read of 0 bytes. The stream
+    /// framework's `ByteReceiveStream` follows.
     ///
     /// # Examples
     ///
@@ -347,8 +446,9 @@ read_pipe! {
     /// The read end of a child's stderr.
     ///
     /// Receive with [`receive`](ProcessStderr::receive) (end of stream is
-    /// [`PipeError::EndOfStream`]); it also implements [`futures_io::AsyncRead`], where end of
-    /// stream is a read of 0 bytes. The stream framework's byte-stream traits come with it.
+    /// [`PipeError::EndOfStream`]); its methods take `&self`. It also implements
+    /// [`futures_io::AsyncRead`], where end of stream is a read of 0 bytes. The stream
+    /// framework's `ByteReceiveStream` follows.
     ///
     /// # Examples
     ///

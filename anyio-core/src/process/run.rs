@@ -81,7 +81,7 @@ pub async fn run_process(command: &Command) -> Result<CompletedProcess, ProcessE
 
     let body = async move {
         let feed = async move {
-            let (Some(mut stdin), Some(input)) = (stdin, input) else {
+            let (Some(stdin), Some(input)) = (stdin, input) else {
                 return Ok(()); // a piped stdin without input is closed at once
             };
             match stdin.send_all(input).await {
@@ -118,14 +118,14 @@ pub async fn run_process(command: &Command) -> Result<CompletedProcess, ProcessE
 
 async fn collect_stdout(pipe: Option<ProcessStdout>) -> Result<Vec<u8>, PipeError> {
     match pipe {
-        Some(mut pipe) => pipe.receive_to_end().await,
+        Some(pipe) => pipe.receive_to_end().await,
         None => Ok(Vec::new()),
     }
 }
 
 async fn collect_stderr(pipe: Option<ProcessStderr>) -> Result<Vec<u8>, PipeError> {
     match pipe {
-        Some(mut pipe) => pipe.receive_to_end().await,
+        Some(pipe) => pipe.receive_to_end().await,
         None => Ok(Vec::new()),
     }
 }

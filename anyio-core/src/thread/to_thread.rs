@@ -62,8 +62,8 @@ fn default_limiter(backend: Backend) -> &'static CapacityLimiter {
 /// # Cancellation
 ///
 /// The call is protected: if the caller's scope is cancelled while `work` runs, the
-/// cancellation takes effect when `work` returns (its result is handed back and the next
-/// `Pending` drops the caller). Inside an already-cancelled scope `work` never starts.
+/// cancellation waits for `work` to return and then takes effect (the result is discarded, as
+/// in AnyIO). Inside an already-cancelled scope `work` never starts.
 ///
 /// # Examples
 ///
@@ -198,13 +198,16 @@ impl<'a> ToThread<'a> {
             .clone()
             .filter(|_| self.abandon_on_cancel)
             .map(BusyGuard::new);
+        // The thread, not the caller, holds the protection: it ends exactly when the work does,
+        // even if the caller's future sits unpolled (say, stored inside a stream nobody reads).
+        let protection = (!self.abandon_on_cancel).then(|| Protection::from(scope));
         let job = move || {
+            let _protection = protection;
             let _busy = thread_busy;
             let _worker = worker::enter(job_context);
             catch_unwind(AssertUnwindSafe(work))
         };
         let finished = runtime::spawn_blocking(runtime.backend, job);
-        let _protection = (!self.abandon_on_cancel).then(|| Protection::from(scope));
         match finished.await {
             Ok(value) => value,
             Err(payload) => resume_unwind(payload),

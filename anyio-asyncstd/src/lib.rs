@@ -2,8 +2,9 @@
 //!
 //! async-std is deprecated upstream in favour of smol, but many programs still run on it.
 //! This crate holds only the runtime primitives anyio-core builds on: spawning on async-std's
-//! executor, its blocking pool, timers and `block_on`, and on Unix child processes and
-//! signals through async-process and async-signal (async-std's own process API is unstable).
+//! executor, its blocking pool, timers and `block_on`. async-std has no stable process or
+//! signal API, so on Unix it shares the smol backend's child processes and signals, which are
+//! built on the executor-agnostic async-process and async-signal.
 //! All semantics live in anyio-core. Applications use the `anyio` crate, not this one.
 #![warn(
     missing_docs,
@@ -14,14 +15,7 @@
 #![forbid(unsafe_code)]
 
 #[cfg(unix)]
-mod process;
-#[cfg(unix)]
-mod signal;
-
-#[cfg(unix)]
-pub use process::{spawn_child, Child, ChildReader, ChildStdin};
-#[cfg(unix)]
-pub use signal::{signals, Signals};
+pub use anyio_smol::{signals, spawn_child, Child, ChildReader, ChildStdin, Signals};
 
 use std::future::Future;
 use std::time::Instant;

@@ -211,6 +211,19 @@ macro_rules! each_backend {
             $enum::NotCompiledIn(never) => match *never {},
         }
     };
+    // The same, wrapping an `Option` result in the same-named variant of `$target` (the smol
+    // and async-std backends share their pipe types, so `From` could not tell them apart).
+    ($value:expr, $enum:ident, $inner:ident => $call:expr, into $target:ident) => {
+        match $value {
+            #[cfg(feature = "tokio")]
+            $enum::Tokio($inner) => $call.map($target::Tokio),
+            #[cfg(feature = "smol")]
+            $enum::Smol($inner) => $call.map($target::Smol),
+            #[cfg(feature = "async-std")]
+            $enum::AsyncStd($inner) => $call.map($target::AsyncStd),
+            $enum::NotCompiledIn(never) => match *never {},
+        }
+    };
 }
 
 /// Spawns a child process on `backend`, with the given standard streams.
@@ -265,15 +278,15 @@ impl Child {
     }
 
     pub(crate) fn take_stdin(&mut self) -> Option<ChildStdin> {
-        each_backend!(self, Child, child => child.take_stdin().map(ChildStdin::from))
+        each_backend!(self, Child, child => child.take_stdin(), into ChildStdin)
     }
 
     pub(crate) fn take_stdout(&mut self) -> Option<ChildReader> {
-        each_backend!(self, Child, child => child.take_stdout().map(ChildReader::from))
+        each_backend!(self, Child, child => child.take_stdout(), into ChildReader)
     }
 
     pub(crate) fn take_stderr(&mut self) -> Option<ChildReader> {
-        each_backend!(self, Child, child => child.take_stderr().map(ChildReader::from))
+        each_backend!(self, Child, child => child.take_stderr(), into ChildReader)
     }
 
     pub(crate) fn try_wait(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
@@ -304,27 +317,6 @@ pub(crate) enum ChildStdin {
     AsyncStd(anyio_asyncstd::ChildStdin),
     #[allow(dead_code)] // uninhabited; the only variant when no backend is compiled in
     NotCompiledIn(std::convert::Infallible),
-}
-
-#[cfg(all(unix, feature = "tokio"))]
-impl From<anyio_tokio::ChildStdin> for ChildStdin {
-    fn from(pipe: anyio_tokio::ChildStdin) -> ChildStdin {
-        ChildStdin::Tokio(pipe)
-    }
-}
-
-#[cfg(all(unix, feature = "smol"))]
-impl From<anyio_smol::ChildStdin> for ChildStdin {
-    fn from(pipe: anyio_smol::ChildStdin) -> ChildStdin {
-        ChildStdin::Smol(pipe)
-    }
-}
-
-#[cfg(all(unix, feature = "async-std"))]
-impl From<anyio_asyncstd::ChildStdin> for ChildStdin {
-    fn from(pipe: anyio_asyncstd::ChildStdin) -> ChildStdin {
-        ChildStdin::AsyncStd(pipe)
-    }
 }
 
 #[cfg(unix)]
@@ -358,27 +350,6 @@ pub(crate) enum ChildReader {
     AsyncStd(anyio_asyncstd::ChildReader),
     #[allow(dead_code)] // uninhabited; the only variant when no backend is compiled in
     NotCompiledIn(std::convert::Infallible),
-}
-
-#[cfg(all(unix, feature = "tokio"))]
-impl From<anyio_tokio::ChildReader> for ChildReader {
-    fn from(pipe: anyio_tokio::ChildReader) -> ChildReader {
-        ChildReader::Tokio(pipe)
-    }
-}
-
-#[cfg(all(unix, feature = "smol"))]
-impl From<anyio_smol::ChildReader> for ChildReader {
-    fn from(pipe: anyio_smol::ChildReader) -> ChildReader {
-        ChildReader::Smol(pipe)
-    }
-}
-
-#[cfg(all(unix, feature = "async-std"))]
-impl From<anyio_asyncstd::ChildReader> for ChildReader {
-    fn from(pipe: anyio_asyncstd::ChildReader) -> ChildReader {
-        ChildReader::AsyncStd(pipe)
-    }
 }
 
 #[cfg(unix)]

@@ -2,23 +2,17 @@
 //! time (raising wakes waiters, lowering revokes nothing), FIFO order, misuse errors and
 //! cancel-safe acquisition (ported from AnyIO's and Trio's limiter tests).
 
+mod common;
+
+use common::wait_until;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::task::Poll;
 
 use anyio::sync::{Borrower, CapacityLimiter, Event, LimiterError};
-use anyio::{checkpoint, sleep, task_group, CancelScope, Duration, Instant, SpawnError};
+use anyio::{checkpoint, task_group, CancelScope, SpawnError};
 use futures::poll;
-
-/// Polls `condition` every millisecond until it holds; fails the test after 5 s.
-async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        sleep(Duration::from_millis(1)).await;
-    }
-}
 
 fn borrowers(limiter: &CapacityLimiter) -> HashSet<Borrower> {
     limiter.statistics().borrowers.into_iter().collect()

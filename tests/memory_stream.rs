@@ -2,6 +2,9 @@
 //! each side, clones, fairness, cancellation without loss or duplication, statistics, and the
 //! `Stream`/`Sink` interfaces (ported from AnyIO's and Trio's memory stream/channel tests).
 
+mod common;
+
+use common::wait_until;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::task::Poll;
@@ -10,19 +13,9 @@ use anyio::streams::memory::{
     MemoryReceiveStream, MemorySendStream, ReceiveError, SendError, TryReceiveError, TrySendError,
 };
 use anyio::{
-    create_memory_object_stream, fail_after, sleep, task_group, CancelScope, Duration, Instant,
-    SpawnError,
+    create_memory_object_stream, fail_after, sleep, task_group, CancelScope, Duration, SpawnError,
 };
 use futures::{poll, SinkExt, StreamExt};
-
-/// Polls `condition` every millisecond until it holds; fails the test after 5 s.
-async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        sleep(Duration::from_millis(1)).await;
-    }
-}
 
 async fn receivers_waiting<T>(rx: &MemoryReceiveStream<T>, n: usize) {
     wait_until("receivers are waiting", || {

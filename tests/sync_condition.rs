@@ -2,22 +2,16 @@
 //! notification hand-over when a notified waiter is cancelled (ported from AnyIO's and Trio's
 //! condition tests).
 
+mod common;
+
+use common::wait_until;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::task::Poll;
 
 use anyio::sync::{Condition, WouldBlock};
-use anyio::{fail_after, sleep, task_group, CancelScope, Duration, Instant, SpawnError};
+use anyio::{fail_after, sleep, task_group, CancelScope, Duration, SpawnError};
 use futures::poll;
-
-/// Polls `condition` every millisecond until it holds; fails the test after 5 s.
-async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        sleep(Duration::from_millis(1)).await;
-    }
-}
 
 #[anyio::test]
 async fn acquire_and_try_acquire_take_the_lock() {

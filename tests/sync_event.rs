@@ -1,20 +1,14 @@
 //! `Event` (DESIGN §6): set/is_set/wait, waking every waiter, cancellation and statistics
 //! (ported from AnyIO's and Trio's event tests).
 
+mod common;
+
+use common::wait_until;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyio::sync::Event;
-use anyio::{move_on_after, sleep, task_group, CancelScope, Duration, Instant, SpawnError};
-
-/// Polls `condition` every millisecond until it holds; fails the test after 5 s.
-async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        sleep(Duration::from_millis(1)).await;
-    }
-}
+use anyio::{move_on_after, sleep, task_group, CancelScope, Duration, SpawnError};
 
 #[anyio::test]
 async fn set_is_idempotent_and_wait_after_set_returns_at_once() {

@@ -2,23 +2,15 @@
 //! explicit release, and cancel-safety of `acquire` even after the lock was handed over
 //! (ported from AnyIO's and Trio's lock tests).
 
+mod common;
+
+use common::wait_until;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use anyio::sync::{Event, Lock, Mutex, ReleaseError, WouldBlock};
-use anyio::{
-    checkpoint, sleep, sleep_forever, task_group, CancelScope, Duration, Instant, SpawnError,
-};
+use anyio::{checkpoint, sleep, sleep_forever, task_group, CancelScope, Duration, SpawnError};
 use futures::poll;
-
-/// Polls `condition` every millisecond until it holds; fails the test after 5 s.
-async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        sleep(Duration::from_millis(1)).await;
-    }
-}
 
 #[anyio::test]
 async fn the_guard_releases_on_drop() {

@@ -1,22 +1,16 @@
 //! `Semaphore` (DESIGN §6): counting, bounded releases, FIFO hand-off without barging, and
 //! cancel-safe acquisition (ported from AnyIO's and Trio's semaphore tests).
 
+mod common;
+
+use common::wait_until;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::task::Poll;
 
 use anyio::sync::{Semaphore, SemaphoreFullError, WouldBlock};
-use anyio::{checkpoint, sleep, task_group, CancelScope, Duration, Instant, SpawnError};
+use anyio::{checkpoint, sleep, task_group, CancelScope, Duration, SpawnError};
 use futures::poll;
-
-/// Polls `condition` every millisecond until it holds; fails the test after 5 s.
-async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        sleep(Duration::from_millis(1)).await;
-    }
-}
 
 #[anyio::test]
 async fn permits_count_down_and_come_back() {

@@ -58,8 +58,11 @@ where
     Fut::Output: TestOutput,
 {
     let (sender, receiver) = mpsc::channel();
+    // Debug builds of deep stream stacks (TLS over TLS in a conformance check) hold large
+    // futures on the stack; 8 MiB, as a main thread gets, keeps them from overflowing.
     let spawned = std::thread::Builder::new()
         .name(config.name.to_owned())
+        .stack_size(8 << 20)
         .spawn(move || {
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 let test = async move { make().await.into_outcome() };

@@ -29,26 +29,253 @@
 //! # }
 //! ```
 //!
-//! # The cancellation model
+//! # The model
 //!
-//! Rust cancels a future by dropping it; anyio uses that to *deliver* cancellation, so it
-//! works on every future, including foreign ones that know nothing about anyio. Trio's tree of
-//! cancel scopes decides *when*: see [`cancel`] for the model, and [`task_group()`] for
-//! structured concurrency.
+//! anyio is Trio's structured concurrency, expressed with Rust futures. Five ideas cover it.
 //!
-//! # Backends and features
+//! ## 1. Cancel scopes
+//!
+//! A [`CancelScope`] runs a future inside it: `scope.run(fut).await` gives `Some(value)` if the
+//! future finished, `None` if the scope was cancelled. Cancel it through a [`CancelHandle`]
+//! (cheap to clone, usable from any task or thread), or give it a deadline.
+//! [`move_on_after`] and [`fail_after`] are the common shorthands.
+//!
+//! ```
+//! use anyio::{sleep, task_group, CancelScope, Duration, SpawnError};
+//!
+//! anyio::run(async {
+//!     let scope = CancelScope::new();
+//!     let handle = scope.handle();
+//!     let outcome = task_group(|tg| async move {
+//!         tg.start_soon(async move {
+//!             sleep(Duration::from_millis(5)).await;
+//!             handle.cancel(); // from another task
+//!         })?;
+//!         Ok::<_, SpawnError>(scope.run(std::future::pending::<u32>()).await)
+//!     })
+//!     .await;
+//!     assert_eq!(outcome, Ok(None));
+//! });
+//! ```
+//!
+//! Scopes nest, within a task and across tasks: a scope's parent is the enclosing scope of the
+//! same task, and a task group's children hang under the group's scope. Cancelling a scope
+//! cancels everything inside it.
+//!
+//! ## 2. Cancellation is delivered by drop, at the scope boundary
+//!
+//! Rust cancels a future by dropping it. When a scope is cancelled, it drops its body the next
+//! time the body returns `Pending`: every future inside (a socket read, an HTTP request, a
+//! database query from any crate) is cancelled the way Rust always cancels, running its
+//! destructors, with no cooperation needed. The code after the `.await` that was interrupted
+//! never runs; execution resumes after the scope, which resolves to `None`. Cancellation is
+//! *level-triggered*: inside a cancelled scope nothing can block, so a body cannot "miss" it.
+//!
+//! ```
+//! use anyio::{move_on_after, Duration};
+//! use std::sync::atomic::{AtomicBool, Ordering};
+//! use std::sync::Arc;
+//!
+//! struct Connection(Arc<AtomicBool>);
+//! impl Drop for Connection {
+//!     fn drop(&mut self) {
+//!         self.0.store(true, Ordering::SeqCst); // say, return it to a pool
+//!     }
+//! }
+//!
+//! anyio::run(async {
+//!     let closed = Arc::new(AtomicBool::new(false));
+//!     let connection = Connection(closed.clone());
+//!     let reply = move_on_after(Duration::from_millis(5), async move {
+//!         let _connection = connection;
+//!         std::future::pending::<()>().await; // a reply that never comes
+//!         unreachable!("the body is dropped at the pending .await");
+//!     })
+//!     .await;
+//!     assert_eq!(reply, None);
+//!     assert!(closed.load(Ordering::SeqCst), "dropping the body ran its destructors");
+//! });
+//! ```
+//!
+//! The **outermost** cancelled scope of a task is the one that catches: an inner scope whose
+//! ancestor is cancelled does not resolve, it is dropped together with the ancestor's body.
+//!
+//! ```
+//! use anyio::{move_on_after, sleep_forever, Duration};
+//!
+//! anyio::run(async {
+//!     let mut after_inner = false;
+//!     let outer = move_on_after(Duration::from_millis(5), async {
+//!         // The inner deadline is far away; the outer one fires first.
+//!         let _ = move_on_after(Duration::from_secs(60), sleep_forever()).await;
+//!         after_inner = true; // never reached: the outer scope caught the cancellation
+//!     })
+//!     .await;
+//!     assert_eq!(outer, None);
+//!     assert!(!after_inner);
+//! });
+//! ```
+//!
+//! Code that wants to notice cancellation early, or that loops without ever returning
+//! `Pending`, uses [`checkpoint`] (a yield that never completes in a cancelled scope),
+//! [`checkpoint_if_cancelled`] or [`cancelled`]. [`current_effective_deadline`] tells a
+//! library how long it has.
+//!
+//! ## 3. Shields and protected regions
+//!
+//! Some work must finish even when its surroundings are cancelled: closing a session,
+//! flushing a log, killing a child process. A *protected region* defers the drop until it
+//! ends; after it, the next `Pending` drops the body as usual. The protected regions are:
+//!
+//! - a **shielded** scope, `CancelScope::new().shielded(true)`: outside cancellation does not
+//!   enter it (its own `cancel()` and deadline still apply, so bound it with a timeout);
+//! - [`finally(body, cleanup)`](finally): runs async `cleanup` in a shielded scope after
+//!   `body` ends, whether it finished or was cancelled;
+//! - a task group waiting for its children (see below);
+//! - [`to_thread::run_sync`]: a thread cannot be interrupted, so by default a cancelled
+//!   caller waits for it (unless
+//!   [`abandon_on_cancel`](to_thread::ToThread::abandon_on_cancel) lets it go).
+//!
+//! ```
+//! use anyio::{finally, move_on_after, sleep, sleep_forever, Duration};
+//! use std::sync::atomic::{AtomicBool, Ordering};
+//!
+//! anyio::run(async {
+//!     let logged_out = AtomicBool::new(false);
+//!     let session = move_on_after(
+//!         Duration::from_millis(5),
+//!         finally(sleep_forever(), async {
+//!             // Cancelled from outside, yet this await completes: the cleanup is shielded.
+//!             sleep(Duration::from_millis(5)).await;
+//!             logged_out.store(true, Ordering::SeqCst);
+//!         }),
+//!     )
+//!     .await;
+//!     assert_eq!(session, None);
+//!     assert!(logged_out.load(Ordering::SeqCst));
+//! });
+//! ```
+//!
+//! ## 4. Task groups: no task outlives its group
+//!
+//! [`task_group()`] runs a body with a [`TaskGroup`] handle; children started through it
+//! ([`start_soon`](TaskGroup::start_soon), [`spawn`](TaskGroup::spawn) for a
+//! [`TaskHandle`], [`start`](TaskGroup::start) to wait until a child says it is ready) run on
+//! the backend's executor, in parallel on multi-threaded runtimes. The group resolves only
+//! when the body and every child ended. There are no detached tasks.
+//!
+//! - The first failure cancels the group's scope (siblings and body); the others are
+//!   cancelled, awaited, and **every** error is collected in [`TaskGroupError::Failed`].
+//! - A child panic cancels the siblings too and resumes in the parent once all ended.
+//! - A group cancelled from outside cancels its children and waits for them before it
+//!   resolves.
+//!
+//! ```
+//! use anyio::{sleep, sleep_forever, task_group, CancelScope, Duration, TaskGroupError};
+//!
+//! anyio::run(async {
+//!     let result = task_group(|tg| async move {
+//!         // Cancelled when a sibling fails; being cancelled is not an error.
+//!         tg.start_soon(sleep_forever()).unwrap();
+//!         tg.start_soon(async {
+//!             sleep(Duration::from_millis(1)).await;
+//!             Err("upstream unreachable")
+//!         })
+//!         .unwrap();
+//!         tg.start_soon(async {
+//!             // Shielded: the group's cancellation waits for it, and its failure counts too.
+//!             let flushed = CancelScope::new()
+//!                 .shielded(true)
+//!                 .run(async {
+//!                     sleep(Duration::from_millis(30)).await;
+//!                     Err("flush failed")
+//!                 })
+//!                 .await;
+//!             flushed.unwrap_or(Ok(()))
+//!         })
+//!         .unwrap();
+//!         Ok(())
+//!     })
+//!     .await;
+//!     assert_eq!(
+//!         result,
+//!         Err(TaskGroupError::Failed(vec!["upstream unreachable", "flush failed"]))
+//!     );
+//! });
+//! ```
+//!
+//! Spawning fails (with [`SpawnError`]) only into a group that has finished. When the group's
+//! error type is `SpawnError` itself, or converts from it, the body can use `?` on it, as in
+//! the first example of this page; otherwise `unwrap` it as here.
+//!
+//! ## 5. One API over three runtimes
+//!
+//! Nothing above depends on the runtime: every semantic is implemented once, over a few
+//! primitives each backend provides (spawn, blocking pool, timers, sockets, processes,
+//! signals), so tokio, smol and async-std behave the same. A library written against `anyio`
+//! runs on whichever the application picks.
+//!
+//! # Choosing a backend
 //!
 //! | feature | backend | notes |
 //! |---|---|---|
 //! | `tokio` (default) | [tokio](https://tokio.rs) | also picked up from an ambient tokio runtime |
 //! | `smol` | [smol](https://docs.rs/smol) | |
 //! | `async-std` | [async-std](https://docs.rs/async-std) | deprecated upstream, still supported |
-//! | `full` | all three | |
+//! | `tls` | — | TLS streams over any byte stream (rustls) |
+//! | `full` | all three, and `tls` | |
+//!
+//! ```toml
+//! [dependencies]
+//! anyio = "0.1"                                                          # tokio
+//! # anyio = { version = "0.1", default-features = false, features = ["smol"] }  # smol only
+//! ```
 //!
 //! Features are additive. The backend in force is, in order: the one given to
 //! [`run_with`]; the one recorded in the current anyio task (children inherit it); tokio when
 //! called inside a tokio runtime; otherwise anyio panics with a message saying how to start a
-//! runtime. [`run`] uses the first compiled in of tokio, smol, async-std.
+//! runtime. [`run`] and `#[anyio::main]` use the first compiled in of tokio, smol, async-std.
+//! Inside an existing `#[tokio::main]` service nothing needs starting: call anyio directly.
+//!
+//! ```
+//! use anyio::{current_backend, try_run_with, Backend};
+//!
+//! // Run on smol if it was compiled in (`--features smol`), else say what is missing.
+//! match try_run_with(Backend::Smol, async { current_backend() }) {
+//!     Ok(backend) => assert_eq!(backend, Some(Backend::Smol)),
+//!     Err(missing) => assert!(missing.to_string().contains("smol")),
+//! }
+//! ```
+//!
+//! # Module map
+//!
+//! | module | what is in it |
+//! |---|---|
+//! | [`cancel`] | [`CancelScope`], [`CancelHandle`], [`move_on_after`], [`fail_after`], [`finally`], checkpoints |
+//! | [`task_group`](mod@task_group) | [`task_group()`], [`TaskGroup`], [`TaskHandle`], [`TaskStatus`], errors |
+//! | [`task`] | [`get_current_task`], [`get_running_tasks`], [`TaskInfo`] |
+//! | [`time`] | [`sleep`], [`sleep_until`], [`sleep_forever`], [`current_time`] (the one clock anyio reads) |
+//! | [`sync`] | [`Event`], [`Lock`], [`Mutex`], [`Semaphore`], [`Condition`], [`CapacityLimiter`], [`ResourceGuard`] |
+//! | [`streams`] | byte and object stream traits, typed attributes, stapled/buffered/text wrappers, `futures-io` and tokio I/O adapters |
+//! | [`streams::memory`] | [`create_memory_object_stream`]: rendezvous, bounded or unbounded channels with `Stream`/`Sink` |
+//! | [`thread`] | [`to_thread`] (blocking work on a worker thread), [`from_thread`] (back into the event loop), [`BlockingPortal`] |
+//! | [`process`] (Unix) | [`run_process`], [`open_process`]: children that are killed and reaped on cancellation |
+//! | [`fs`] | [`open_file`], [`fs::AsyncFile`], an async [`fs::Path`] |
+//! | [`signal`] (Unix) | [`open_signal_receiver`] |
+//! | [`net`] (Unix) | `connect_tcp` (Happy Eyeballs), `create_tcp_listener`, UDP, Unix sockets, `getaddrinfo` |
+//! | `tls` (feature `tls`) | `TlsStream`, `TlsListener` over any byte stream |
+//! | [`testing`] | [`testing::MockClock`] (virtual time, autojump), [`testing::Sequencer`], stream pairs and conformance checks |
+//! | macros | [`macro@test`] (one test per backend), [`macro@main`] |
+//!
+//! # Further reading
+//!
+//! - [Migrating from tokio](https://github.com/anyio-rs/anyio/blob/main/docs/migration.md):
+//!   `tokio::spawn`, `JoinSet`, `CancellationToken`, `tokio::time::timeout` and `select!`
+//!   side by side with anyio.
+//! - [AnyIO and Trio names](https://github.com/anyio-rs/anyio/blob/main/docs/comparison.md)
+//!   and their anyio counterparts.
+//! - [Architecture](https://github.com/anyio-rs/anyio/blob/main/docs/ARCHITECTURE.md): how the
+//!   scope tree, task groups and backends are built.
 #![warn(
     missing_docs,
     missing_debug_implementations,
@@ -100,3 +327,12 @@ pub mod __private;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// So are the migration guide's and the name comparison's.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/migration.md")]
+struct MigrationDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/comparison.md")]
+struct ComparisonDoctests;

@@ -551,3 +551,57 @@ async fn a_second_concurrent_receive_is_busy_and_aclose_wakes_the_first() {
     process.kill().unwrap();
     process.wait().await.unwrap();
 }
+
+#[anyio::test]
+async fn pipes_are_byte_streams_for_the_stream_wrappers() {
+    use anyio::streams::{
+        AsyncResource, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, StreamError,
+        TextReceiveStream, UnreliableObjectReceiveStream,
+    };
+    let cat = anyio::open_process(&anyio::process::Command::new("cat"))
+        .await
+        .unwrap();
+    let stdin = cat.stdin.as_ref().unwrap();
+    let stdout = cat.stdout.as_ref().unwrap();
+    // Through the trait, as generic stream code sees them.
+    ByteSendStream::send_all(stdin, b"first line\nsecond")
+        .await
+        .unwrap();
+    AsyncResource::aclose(stdin).await;
+    let lines = BufferedByteReceiveStream::new(stdout);
+    assert_eq!(lines.receive_until(b"\n", 64).await.unwrap(), b"first line");
+    assert_eq!(lines.receive_exactly(6).await.unwrap(), b"second");
+    assert!(matches!(
+        ByteReceiveStream::receive(stdout, 8).await,
+        Err(StreamError::EndOfStream)
+    ));
+    assert!(matches!(
+        ByteReceiveStream::receive(stdout, 0).await,
+        Err(StreamError::InvalidMaxBytes { max_bytes: 0 })
+    ));
+    assert!(matches!(
+        stdout.receive(0).await,
+        Err(anyio::process::PipeError::InvalidMaxBytes { max_bytes: 0 })
+    ));
+    assert!(cat.wait().await.unwrap().success());
+
+    let echo = anyio::open_process(&anyio::process::Command::shell("printf 'h\\303\\251llo'"))
+        .await
+        .unwrap();
+    let text = TextReceiveStream::new(echo.stdout.as_ref().unwrap());
+    let mut received = String::new();
+    loop {
+        match UnreliableObjectReceiveStream::<String>::receive(&text).await {
+            Ok(chunk) => received.push_str(&chunk),
+            Err(StreamError::EndOfStream) => break,
+            Err(error) => panic!("{error}"),
+        }
+    }
+    assert_eq!(received, "héllo");
+    let closed = echo.stdin.as_ref().unwrap();
+    AsyncResource::aclose(closed).await;
+    assert!(matches!(
+        ByteSendStream::send_all(closed, b"x").await,
+        Err(StreamError::ClosedResource)
+    ));
+}

@@ -4,7 +4,8 @@
 //! This crate holds only the runtime primitives anyio-core builds on: spawning on async-std's
 //! executor, its blocking pool, timers and `block_on`. async-std has no stable process or
 //! signal API, so on Unix it shares the smol backend's child processes and signals, which are
-//! built on the executor-agnostic async-process and async-signal.
+//! built on the executor-agnostic async-process and async-signal, and its socket
+//! registration (async-std's own sockets are async-io's).
 //! All semantics live in anyio-core. Applications use the `anyio` crate, not this one.
 #![warn(
     missing_docs,
@@ -15,7 +16,7 @@
 #![forbid(unsafe_code)]
 
 #[cfg(unix)]
-pub use anyio_smol::{signals, spawn_child, Child, ChildReader, ChildStdin, Signals};
+pub use anyio_smol::{signals, spawn_child, Child, ChildReader, ChildStdin, Registration, Signals};
 
 use std::future::Future;
 use std::time::Instant;

@@ -45,6 +45,8 @@ pub mod cancel;
 mod context;
 pub mod fs;
 #[cfg(unix)]
+pub mod net;
+#[cfg(unix)]
 pub mod process;
 mod run;
 mod runtime;
@@ -57,6 +59,8 @@ pub mod task_group;
 pub mod testing;
 pub mod thread;
 pub mod time;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use backend::{current_backend, Backend, BackendUnavailable, NoRuntime};
 pub use cancel::{

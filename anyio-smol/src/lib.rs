@@ -2,8 +2,8 @@
 //!
 //! This crate holds only the runtime primitives that anyio-core builds on: spawning a detached
 //! task on smol's global executor, blocking work through the `blocking` pool, `async-io`
-//! timers and `block_on`, and on Unix child processes (async-process) and signals
-//! (async-signal). All semantics live in anyio-core. Applications use the `anyio` crate, not
+//! timers and `block_on`, and on Unix child processes (async-process), signals
+//! (async-signal) and socket readiness (async-io's `Async`). All semantics live in anyio-core. Applications use the `anyio` crate, not
 //! this one.
 #![warn(
     missing_docs,
@@ -14,10 +14,14 @@
 #![forbid(unsafe_code)]
 
 #[cfg(unix)]
+mod net;
+#[cfg(unix)]
 mod process;
 #[cfg(unix)]
 mod signal;
 
+#[cfg(unix)]
+pub use net::Registration;
 #[cfg(unix)]
 pub use process::{spawn_child, Child, ChildReader, ChildStdin};
 #[cfg(unix)]

@@ -2,7 +2,8 @@
 //!
 //! This crate holds only the runtime primitives that anyio-core builds on: spawning a detached
 //! task, spawning blocking work, a timer, `block_on`, detecting an ambient tokio runtime, and
-//! on Unix child processes (`tokio::process`) and signals (`tokio::signal::unix`).
+//! on Unix child processes (`tokio::process`), signals (`tokio::signal::unix`) and socket
+//! readiness (`AsyncFd`).
 //! All semantics (cancel scopes, task groups, ...) live in anyio-core, so that every backend
 //! behaves identically. Applications use the `anyio` crate, not this one.
 #![warn(
@@ -14,10 +15,14 @@
 #![forbid(unsafe_code)]
 
 #[cfg(unix)]
+mod net;
+#[cfg(unix)]
 mod process;
 #[cfg(unix)]
 mod signal;
 
+#[cfg(unix)]
+pub use net::Registration;
 #[cfg(unix)]
 pub use process::{spawn_child, Child, ChildReader, ChildStdin};
 #[cfg(unix)]

@@ -119,6 +119,26 @@ pub enum PipeError {
     /// its end ([`io::ErrorKind::BrokenPipe`]).
     #[error("the pipe is broken")]
     Broken(#[source] io::Error),
+    /// A receive was asked for `max_bytes` bytes, which is not a positive number.
+    #[error("invalid max_bytes {max_bytes}: a receive needs room for at least one byte")]
+    InvalidMaxBytes {
+        /// The value given.
+        max_bytes: usize,
+    },
+}
+
+impl From<PipeError> for crate::streams::StreamError {
+    /// The stream framework's error for the same condition.
+    fn from(error: PipeError) -> crate::streams::StreamError {
+        use crate::streams::StreamError;
+        match error {
+            PipeError::EndOfStream => StreamError::EndOfStream,
+            PipeError::Closed => StreamError::ClosedResource,
+            PipeError::BusyResource(busy) => StreamError::BusyResource(busy),
+            PipeError::Broken(source) => StreamError::broken(source),
+            PipeError::InvalidMaxBytes { max_bytes } => StreamError::InvalidMaxBytes { max_bytes },
+        }
+    }
 }
 
 impl From<PipeError> for io::Error {
@@ -129,6 +149,7 @@ impl From<PipeError> for io::Error {
             PipeError::Closed => io::Error::new(io::ErrorKind::NotConnected, error),
             PipeError::BusyResource(_) => io::Error::new(io::ErrorKind::ResourceBusy, error),
             PipeError::Broken(source) => source,
+            PipeError::InvalidMaxBytes { .. } => io::Error::new(io::ErrorKind::InvalidInput, error),
         }
     }
 }

@@ -15,6 +15,8 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use super::PipeError;
 use crate::runtime;
+use crate::streams::attributes::TypedAttributeProvider;
+use crate::streams::{AsyncResource, ByteReceiveStream, ByteSendStream, StreamError};
 use crate::sync::ResourceGuard;
 
 /// At most this many bytes are read per `receive` (a pipe's default capacity on Linux).
@@ -101,8 +103,9 @@ impl<P> SharedPipe<P> {
 /// The write end of a child's stdin.
 ///
 /// Send bytes with [`send_all`](ProcessStdin::send_all), then [`aclose`](ProcessStdin::aclose)
-/// (or drop) it so that the child sees end of input. Its methods take `&self`. It also
-/// implements [`futures_io::AsyncWrite`]; the stream framework's `ByteSendStream` follows.
+/// (or drop) it so that the child sees end of input. Its methods take `&self`. It implements
+/// the stream framework's [`ByteSendStream`] (with [`StreamError`]s) and
+/// [`futures_io::AsyncWrite`].
 ///
 /// # Examples
 ///
@@ -219,6 +222,20 @@ impl ProcessStdin {
     }
 }
 
+impl TypedAttributeProvider for ProcessStdin {}
+
+impl AsyncResource for ProcessStdin {
+    async fn aclose(&self) {
+        ProcessStdin::aclose(self).await;
+    }
+}
+
+impl ByteSendStream for ProcessStdin {
+    async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
+        Ok(ProcessStdin::send_all(self, data).await?)
+    }
+}
+
 impl AsyncWrite for ProcessStdin {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -263,24 +280,28 @@ impl ReadPipe {
         }
     }
 
-    async fn receive(&self, max_bytes: usize) -> Result<Vec<u8>, PipeError> {
-        let _receiving = self.shared.guard.enter()?;
-        if max_bytes == 0 {
-            return if self.shared.is_closed() {
-                Err(PipeError::Closed)
-            } else {
-                Ok(Vec::new())
-            };
+    async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, PipeError> {
+        if buf.is_empty() {
+            return Err(PipeError::InvalidMaxBytes { max_bytes: 0 });
         }
-        let mut buf = vec![0; max_bytes.min(MAX_CHUNK)];
+        let _receiving = self.shared.guard.enter()?;
         let read = poll_fn(|cx| {
             self.shared
-                .poll_with(cx, |pipe, cx| pipe.poll_read(cx, &mut buf))
+                .poll_with(cx, |pipe, cx| pipe.poll_read(cx, buf))
         })
         .await?;
         if read == 0 {
             return Err(PipeError::EndOfStream);
         }
+        Ok(read)
+    }
+
+    async fn receive(&self, max_bytes: usize) -> Result<Vec<u8>, PipeError> {
+        if max_bytes == 0 {
+            return Err(PipeError::InvalidMaxBytes { max_bytes });
+        }
+        let mut buf = vec![0; max_bytes.min(MAX_CHUNK)];
+        let read = self.receive_into(&mut buf).await?;
         buf.truncate(read);
         Ok(buf)
     }
@@ -321,11 +342,11 @@ macro_rules! read_pipe {
             }
 
             #[doc = concat!("Receives the next bytes the child wrote to ", $stream, ", at most `max_bytes` (and at")]
-            /// most 64 KiB) at a time, waiting if none are available yet. A `max_bytes` of 0
-            /// returns no bytes at once.
+            /// most 64 KiB) at a time, waiting if none are available yet.
             ///
             /// # Errors
             ///
+            /// [`PipeError::InvalidMaxBytes`] for a `max_bytes` of 0;
             /// [`PipeError::EndOfStream`] once the child closed its end and every byte was
             /// received; [`PipeError::Closed`] after (or during) [`aclose`](Self::aclose);
             /// [`PipeError::Broken`] on an I/O error; [`PipeError::BusyResource`] if another
@@ -414,6 +435,20 @@ macro_rules! read_pipe {
                 self.get_mut().inner.poll_read(cx, buf)
             }
         }
+
+        impl TypedAttributeProvider for $name {}
+
+        impl AsyncResource for $name {
+            async fn aclose(&self) {
+                $name::aclose(self).await;
+            }
+        }
+
+        impl ByteReceiveStream for $name {
+            async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+                Ok(self.inner.receive_into(buf).await?)
+            }
+        }
     };
 }
 
@@ -422,8 +457,9 @@ read_pipe! {
     ///
     /// Receive with [`receive`](ProcessStdout::receive) (end of stream is
     /// [`PipeError::EndOfStream`]); its methods take `&self`. It also implements
-    /// [`futures_io::AsyncRead`], where end of stream is a read of 0 bytes. The stream
-    /// framework's `ByteReceiveStream` follows.
+    /// [`futures_io::AsyncRead`], where end of stream is a read of 0 bytes, and the stream
+    /// framework's [`ByteReceiveStream`] (with [`StreamError`]s), so the stream wrappers
+    /// (line framing, text decoding) work on it.
     ///
     /// # Examples
     ///
@@ -447,8 +483,9 @@ read_pipe! {
     ///
     /// Receive with [`receive`](ProcessStderr::receive) (end of stream is
     /// [`PipeError::EndOfStream`]); its methods take `&self`. It also implements
-    /// [`futures_io::AsyncRead`], where end of stream is a read of 0 bytes. The stream
-    /// framework's `ByteReceiveStream` follows.
+    /// [`futures_io::AsyncRead`], where end of stream is a read of 0 bytes, and the stream
+    /// framework's [`ByteReceiveStream`] (with [`StreamError`]s), so the stream wrappers
+    /// (line framing, text decoding) work on it.
     ///
     /// # Examples
     ///

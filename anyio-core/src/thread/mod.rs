@@ -25,6 +25,7 @@
 
 mod error;
 pub mod from_thread;
+mod handoff;
 mod portal;
 pub mod to_thread;
 mod worker;

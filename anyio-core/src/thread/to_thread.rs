@@ -7,6 +7,7 @@
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
+use super::handoff;
 use super::worker::{self, WorkerContext};
 use crate::backend::Backend;
 use crate::cancel::checkpoint_if_cancelled;
@@ -198,17 +199,36 @@ impl<'a> ToThread<'a> {
             .clone()
             .filter(|_| self.abandon_on_cancel)
             .map(BusyGuard::new);
-        // The thread, not the caller, holds the protection: it ends exactly when the work does,
-        // even if the caller's future sits unpolled (say, stored inside a stream nobody reads).
-        let protection = (!self.abandon_on_cancel).then(|| Protection::from(scope));
-        let job = move || {
-            let _protection = protection;
-            let _busy = thread_busy;
-            let _worker = worker::enter(job_context);
-            catch_unwind(AssertUnwindSafe(work))
+        let outcome = match scope.filter(|_| !self.abandon_on_cancel) {
+            // The thread, not the caller, holds the protection: it ends exactly when the work
+            // does, even if the caller's future sits unpolled (say, stored inside a stream
+            // nobody reads). The result then travels through a handoff slot, so that it is in
+            // place before the end of the protection wakes the caller's scopes.
+            Some(scope) => {
+                let protection = Protection::from(Some(scope));
+                let (sender, receiver) = handoff::channel();
+                let job = move || {
+                    let outcome = {
+                        let _worker = worker::enter(job_context);
+                        catch_unwind(AssertUnwindSafe(work))
+                    };
+                    sender.send(outcome, protection);
+                };
+                let task = runtime::spawn_blocking(runtime.backend, job);
+                receiver.receive(task).await
+            }
+            // Nothing to protect (no enclosing scope, or abandon): the backend's own join
+            // handle carries the result.
+            None => {
+                let job = move || {
+                    let _busy = thread_busy;
+                    let _worker = worker::enter(job_context);
+                    catch_unwind(AssertUnwindSafe(work))
+                };
+                runtime::spawn_blocking(runtime.backend, job).await
+            }
         };
-        let finished = runtime::spawn_blocking(runtime.backend, job);
-        match finished.await {
+        match outcome {
             Ok(value) => value,
             Err(payload) => resume_unwind(payload),
         }

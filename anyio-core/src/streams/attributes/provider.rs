@@ -209,6 +209,12 @@ impl<P: TypedAttributeProvider + ?Sized> TypedAttributeProvider for Box<P> {
     }
 }
 
+impl<P: TypedAttributeProvider + ?Sized> TypedAttributeProvider for &P {
+    fn provide_attributes(&self, request: &mut AttributeRequest<'_>) {
+        (**self).provide_attributes(request);
+    }
+}
+
 impl<P: TypedAttributeProvider + ?Sized> TypedAttributeProvider for Arc<P> {
     fn provide_attributes(&self, request: &mut AttributeRequest<'_>) {
         (**self).provide_attributes(request);

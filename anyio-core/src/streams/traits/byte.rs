@@ -194,3 +194,27 @@ impl<S: ByteStream> ByteStream for Arc<S> {
         (**self).send_eof().await
     }
 }
+
+// References work as streams too: a `BufferedByteReceiveStream<&TcpStream>` reads lines while
+// the same stream sends replies.
+impl<S: ByteReceiveStream + ?Sized> ByteReceiveStream for &S {
+    async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        (**self).receive_into(buf).await
+    }
+
+    async fn receive(&self, max_bytes: usize) -> Result<Vec<u8>, StreamError> {
+        (**self).receive(max_bytes).await
+    }
+}
+
+impl<S: ByteSendStream + ?Sized> ByteSendStream for &S {
+    async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
+        (**self).send_all(data).await
+    }
+}
+
+impl<S: ByteStream + ?Sized> ByteStream for &S {
+    async fn send_eof(&self) -> Result<(), StreamError> {
+        (**self).send_eof().await
+    }
+}

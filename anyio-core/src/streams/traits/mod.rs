@@ -1,6 +1,7 @@
 //! The stream traits (AnyIO's `anyio.abc` streams) and their dyn-compatible forms.
 
 mod boxed;
+mod boxed_listener;
 mod byte;
 mod listener;
 mod object;
@@ -11,6 +12,7 @@ pub use boxed::{
     BoxedObjectReceiveStream, BoxedObjectSendStream, DynAsyncResource, DynByteReceiveStream,
     DynByteSendStream, DynByteStream, DynObjectReceiveStream, DynObjectSendStream,
 };
+pub use boxed_listener::{boxed_byte_stream_listener, BoxConnections, BoxedListener, DynListener};
 pub use byte::{ByteReceiveStream, ByteSendStream, ByteStream, DEFAULT_MAX_BYTES};
 pub use listener::Listener;
 pub use object::{

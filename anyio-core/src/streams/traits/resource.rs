@@ -37,3 +37,9 @@ impl<R: AsyncResource + ?Sized> AsyncResource for Arc<R> {
         (**self).aclose().await;
     }
 }
+
+impl<R: AsyncResource + ?Sized> AsyncResource for &R {
+    async fn aclose(&self) {
+        (**self).aclose().await;
+    }
+}

@@ -1,0 +1,6 @@
+//! The probe library on smol: the only line that names a backend is the one below.
+
+fn main() {
+    let up = anyio::run_with(anyio::Backend::Smol, anyio_example_probe::demo());
+    assert_eq!(up, 2, "the live listener answers by address and by name");
+}

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyio::net::{connect_tcp, create_tcp_listener, TcpStream};
+use anyio::streams::memory::TrySendError;
 use anyio::streams::{
     BufferedByteReceiveStream, ByteSendStream, ByteStream, Listener, StreamError,
 };
@@ -29,7 +30,11 @@ struct Room {
 impl Room {
     fn broadcast(&self, from: u64, line: &str) {
         for (&id, outbox) in self.members.lock().unwrap().iter() {
-            if id != from && outbox.try_send(format!("{line}\n")).is_err() {
+            if id == from {
+                continue;
+            }
+            // A client that is leaving has no writer any more (`Broken`): nothing to report.
+            if let Err(TrySendError::WouldBlock(_)) = outbox.try_send(format!("{line}\n")) {
                 eprintln!("guest{id} is too slow: a message was dropped");
             }
         }

@@ -3,6 +3,8 @@
 //! Run it with `cargo run --example tour` (tokio, the default backend), or pick another
 //! backend: `cargo run --example tour --no-default-features --features smol`.
 
+use anyio::net::{connect_tcp, create_tcp_listener, TcpStream};
+use anyio::streams::{BufferedByteReceiveStream, ByteSendStream, Listener};
 use anyio::{
     current_backend, fail_after, finally, get_current_task, move_on_after, sleep, sleep_forever,
     task_group, CancelScope, Duration, SpawnError, TaskGroupError, TaskStatus,
@@ -104,4 +106,37 @@ async fn main() {
     })
     .await;
     println!("   group returned {result:?} after cancelling the server");
+
+    println!("\n-- streams and networking: a TCP listener serving each connection in a task");
+    let listener = create_tcp_listener(Some("127.0.0.1"), 0)
+        .await
+        .expect("a listener");
+    let port = listener.local_addrs()[0].port();
+    let server = CancelScope::new();
+    let stop = server.handle();
+    task_group(|tg| async move {
+        tg.start_soon(async move {
+            server
+                .run(listener.serve(|stream: TcpStream| async move {
+                    let lines = BufferedByteReceiveStream::new(&stream);
+                    if let Ok(name) = lines.receive_until(b"\n", 64).await {
+                        let reply = format!("hello, {}\n", String::from_utf8_lossy(&name));
+                        let _ = stream.send_all(reply.as_bytes()).await;
+                    }
+                }))
+                .await;
+        })?;
+        // connect_tcp resolves the name and races IPv6 and IPv4 (RFC 8305).
+        let client = connect_tcp("localhost", port).await.expect("connected");
+        client.send_all(b"tour\n").await.expect("sent");
+        let reply = BufferedByteReceiveStream::new(&client)
+            .receive_until(b"\n", 64)
+            .await
+            .expect("a reply");
+        println!("   the server said {:?}", String::from_utf8_lossy(&reply));
+        stop.cancel();
+        Ok::<_, SpawnError>(())
+    })
+    .await
+    .expect("the server task group");
 }

@@ -4,7 +4,9 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::task::{Context, Poll};
 
-use crate::backend::{current_backend, Backend, BackendUnavailable, NoRuntime};
+#[allow(unused_imports)] // unused when no backend is compiled in
+use crate::backend::Backend;
+use crate::backend::{current_backend, BackendUnavailable, NoRuntime};
 
 /// A non-blocking std socket registered with the reactor of the backend it was made on.
 pub(crate) enum Registered<T: AsFd + AsRawFd> {

@@ -36,7 +36,8 @@ enum Workload {
 
 // ---- anyio, on whichever backend runs it ----
 
-async fn anyio_echo_server(stream: TcpStream) {
+/// Echoes until the client's end of stream; over TCP or TLS alike.
+async fn anyio_echo_server(stream: impl ByteReceiveStream + ByteSendStream) {
     let mut buf = vec![0; CHUNK];
     loop {
         match stream.receive_into(&mut buf).await {
@@ -47,7 +48,11 @@ async fn anyio_echo_server(stream: TcpStream) {
     }
 }
 
-async fn anyio_client(stream: &TcpStream, workload: Workload, iters: u64) -> Duration {
+async fn anyio_client(
+    stream: &(impl ByteReceiveStream + ByteSendStream),
+    workload: Workload,
+    iters: u64,
+) -> Duration {
     let chunk = vec![1u8; CHUNK];
     let mut buf = vec![0; CHUNK];
     let start = Instant::now();
@@ -309,38 +314,14 @@ async fn anyio_tls_run(configs: Configs, iters: u64) -> Duration {
             let stream = TlsStream::wrap(tcp, TlsConfig::server(server_config))
                 .await
                 .expect("server handshake");
-            let mut buf = vec![0; CHUNK];
-            loop {
-                match stream.receive_into(&mut buf).await {
-                    Ok(n) => stream.send_all(&buf[..n]).await.expect("echo send"),
-                    Err(StreamError::EndOfStream) => break,
-                    Err(error) => panic!("echo receive: {error}"),
-                }
-            }
+            anyio_echo_server(stream).await;
         })?;
         let tcp = TcpStream::connect(address).await.expect("connect");
         let name = "localhost".try_into().unwrap();
         let client = TlsStream::wrap(tcp, TlsConfig::client(client_config, name))
             .await
             .expect("client handshake");
-        let chunk = vec![1u8; CHUNK];
-        let mut buf = vec![0; CHUNK];
-        let start = Instant::now();
-        for _ in 0..iters {
-            let send = async {
-                for _ in 0..ECHO_BYTES / CHUNK {
-                    client.send_all(&chunk).await.expect("send");
-                }
-            };
-            let receive = async {
-                let mut received = 0;
-                while received < ECHO_BYTES {
-                    received += client.receive_into(&mut buf).await.expect("receive");
-                }
-            };
-            futures::join!(send, receive);
-        }
-        let elapsed = start.elapsed();
+        let elapsed = anyio_client(&client, Workload::Echo, iters).await;
         client.send_eof().await.expect("send_eof");
         Ok::<_, SpawnError>(elapsed)
     })

@@ -28,7 +28,7 @@ pub(crate) async fn connect_address(
     match socket.connect(&address.into()) {
         Ok(()) => {}
         Err(error)
-            if error.raw_os_error() == Some(rustix::io::Errno::INPROGRESS.raw_os_error()) => {}
+            if rustix::io::Errno::from_io_error(&error) == Some(rustix::io::Errno::INPROGRESS) => {}
         Err(error) => return Err(error),
     }
     let stream = SocketStream::new(std::net::TcpStream::from(socket))?;

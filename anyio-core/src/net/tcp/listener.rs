@@ -71,9 +71,10 @@ impl fmt::Debug for TcpListener {
 fn skip_connection(error: &io::Error) -> bool {
     use rustix::io::Errno;
     error.kind() == io::ErrorKind::ConnectionAborted
-        || [Errno::PROTO, Errno::PERM]
-            .iter()
-            .any(|errno| error.raw_os_error() == Some(errno.raw_os_error()))
+        || matches!(
+            Errno::from_io_error(error),
+            Some(Errno::PROTO | Errno::PERM)
+        )
 }
 
 impl TcpListener {
@@ -384,7 +385,8 @@ impl TcpListenerOptions {
 
 fn family_unsupported(error: &io::Error) -> bool {
     use rustix::io::Errno;
-    [Errno::AFNOSUPPORT, Errno::ADDRNOTAVAIL]
-        .iter()
-        .any(|errno| error.raw_os_error() == Some(errno.raw_os_error()))
+    matches!(
+        Errno::from_io_error(error),
+        Some(Errno::AFNOSUPPORT | Errno::ADDRNOTAVAIL)
+    )
 }

@@ -66,7 +66,8 @@ async fn connect_path(path: &Path) -> io::Result<UnixStream> {
         match socket.connect(&address) {
             Ok(()) => break,
             Err(error)
-                if error.raw_os_error() == Some(rustix::io::Errno::INPROGRESS.raw_os_error()) =>
+                if rustix::io::Errno::from_io_error(&error)
+                    == Some(rustix::io::Errno::INPROGRESS) =>
             {
                 break
             }

@@ -64,7 +64,7 @@ impl fmt::Debug for UnixListener {
 /// Whether an accept failure concerns only the one connection (which is then skipped).
 fn skip_connection(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::ConnectionAborted
-        || error.raw_os_error() == Some(rustix::io::Errno::PROTO.raw_os_error())
+        || rustix::io::Errno::from_io_error(error) == Some(rustix::io::Errno::PROTO)
 }
 
 impl UnixListener {

@@ -65,3 +65,109 @@ async fn grandchildren_name_their_parent() {
     .await
     .unwrap();
 }
+
+#[anyio::test(autojump)]
+async fn a_child_is_listed_from_its_spawn_before_it_first_runs() {
+    task_group(|tg| async move {
+        tg.task().name("not yet run").start_soon(sleep_forever())?;
+        // The child has not run: this task has not yielded since spawning it.
+        let names: Vec<_> = get_running_tasks()
+            .into_iter()
+            .filter_map(|task| task.name)
+            .collect();
+        assert!(names.iter().any(|name| name == "not yet run"), "{names:?}");
+        tg.cancel();
+        Ok::<_, anyio::SpawnError>(())
+    })
+    .await
+    .unwrap();
+}
+
+#[anyio::test(autojump)]
+async fn a_child_of_a_group_inside_a_fresh_scope_is_listed() {
+    // The scope has not blocked yet, so it has not joined the tree by itself: spawning under
+    // it must join it.
+    let listed = anyio::move_on_after(anyio::Duration::from_secs(60), async {
+        task_group(|tg| async move {
+            tg.task().name("under a fresh scope").start_soon(sleep_forever())?;
+            let listed = get_running_tasks()
+                .iter()
+                .any(|task| task.name.as_deref() == Some("under a fresh scope"));
+            tg.cancel();
+            Ok::<_, anyio::SpawnError>(listed)
+        })
+        .await
+    })
+    .await;
+    assert_eq!(listed, Some(Ok(true)));
+}
+
+#[anyio::test(autojump)]
+async fn ended_children_are_not_listed() {
+    let me = get_current_task().unwrap();
+    task_group(|tg| async move {
+        for round in 0..50 {
+            for _ in 0..100 {
+                tg.task().name(format!("round {round}")).start_soon(async {})?;
+            }
+            anyio::testing::wait_all_tasks_blocked().await;
+            let leftovers: Vec<_> = get_running_tasks()
+                .into_iter()
+                .filter(|task| task.parent_id == Some(me.id) && task.name.is_some())
+                .collect();
+            assert!(leftovers.is_empty(), "{leftovers:?}");
+        }
+        Ok::<_, anyio::SpawnError>(())
+    })
+    .await
+    .unwrap();
+}
+
+#[anyio::test]
+async fn a_from_thread_task_is_listed() {
+    let listed = anyio::to_thread::run_sync(|| {
+        anyio::from_thread::run(async {
+            let me = get_current_task().unwrap();
+            assert_eq!(me.name.as_deref(), Some("from_thread"));
+            get_running_tasks().iter().any(|task| task.id == me.id)
+        })
+    })
+    .await;
+    assert_eq!(listed, Ok(true));
+}
+
+#[cfg(feature = "tokio")]
+mod outside_anyio_tasks {
+    use anyio::{get_running_tasks, sleep_forever, task_group};
+
+    /// A group run in a plain tokio task has no anyio task above it, yet its children are
+    /// listed, also those of a group nested in it.
+    #[tokio::test(flavor = "current_thread")]
+    async fn children_of_a_group_in_a_plain_tokio_task_are_listed() {
+        task_group(|tg| async move {
+            tg.task().name("outer child").start_soon(sleep_forever())?;
+            task_group(|inner| async move {
+                inner.task().name("inner child").start_soon(sleep_forever())?;
+                let mut names: Vec<_> = get_running_tasks()
+                    .into_iter()
+                    .filter_map(|task| task.name)
+                    .filter(|name| name.ends_with(" child"))
+                    .collect();
+                names.sort();
+                // Listed once each, although the inner group is reachable twice.
+                assert_eq!(names, ["inner child", "outer child"]);
+                inner.cancel();
+                Ok::<_, anyio::SpawnError>(())
+            })
+            .await
+            .unwrap();
+            tg.cancel();
+            Ok::<_, anyio::SpawnError>(())
+        })
+        .await
+        .unwrap();
+        assert!(get_running_tasks()
+            .iter()
+            .all(|task| !task.name.as_deref().is_some_and(|name| name.ends_with(" child"))));
+    }
+}

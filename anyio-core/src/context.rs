@@ -1,7 +1,7 @@
 //! The thread-local context of the anyio task being polled on this thread.
 //!
 //! Polls of one task nest on one thread, so a thread-local set for the duration of a poll is
-//! how code deep inside a task finds its backend, its task record and its innermost cancel
+//! how code deep inside a task finds its backend, its task's root node and its innermost cancel
 //! scope. Every anyio task wrapper and every scope sets its part on entry and restores the
 //! previous value on exit (also when unwinding), so foreign executors that nest polls (a
 //! `block_on` inside a poll) see a consistent context.
@@ -11,14 +11,14 @@ use std::sync::Arc;
 
 use crate::backend::Backend;
 use crate::cancel::node::Node;
-use crate::task::TaskRecord;
 use crate::time::virtual_clock::VirtualClock;
 
 thread_local! {
     static BACKEND: Cell<Option<Backend>> = const { Cell::new(None) };
     static CLOCK: RefCell<Option<Arc<VirtualClock>>> = const { RefCell::new(None) };
     static SCOPE: RefCell<Option<Arc<Node>>> = const { RefCell::new(None) };
-    static TASK: RefCell<Option<Arc<TaskRecord>>> = const { RefCell::new(None) };
+    /// The root node of the task being polled, which holds its identity.
+    static TASK: RefCell<Option<Arc<Node>>> = const { RefCell::new(None) };
 }
 
 /// The backend recorded by the enclosing anyio task or `run_with`, if any.
@@ -46,14 +46,14 @@ pub(crate) fn with_current_scope<R>(f: impl FnOnce(Option<&Arc<Node>>) -> R) -> 
     SCOPE.with(|scope| f(scope.borrow().as_ref()))
 }
 
-/// The record of the anyio task being polled.
-pub(crate) fn current_task() -> Option<Arc<TaskRecord>> {
-    TASK.with(|task| task.borrow().clone())
+/// Runs `f` with the root node of the anyio task being polled, without cloning it.
+pub(crate) fn with_current_task<R>(f: impl FnOnce(Option<&Arc<Node>>) -> R) -> R {
+    TASK.with(|task| f(task.borrow().as_ref()))
 }
 
-/// The id of the anyio task being polled, without cloning its record.
+/// The id of the anyio task being polled.
 pub(crate) fn current_task_id() -> Option<crate::task::TaskId> {
-    TASK.with(|task| task.borrow().as_ref().map(|record| record.id()))
+    with_current_task(|task| task.and_then(|node| node.task_id()))
 }
 
 /// Restores the scope that was current before [`enter_scope`] when dropped.
@@ -80,21 +80,18 @@ impl Drop for ScopeGuard {
 pub(crate) struct TaskGuard {
     backend: Option<Backend>,
     clock: Option<Arc<VirtualClock>>,
-    task: Option<Arc<TaskRecord>>,
+    task: Option<Arc<Node>>,
     scope: Option<Arc<Node>>,
 }
 
-/// Enters the context of a task: its runtime, its record and its root scope.
-pub(crate) fn enter_task(
-    runtime: &Runtime,
-    task: Option<Arc<TaskRecord>>,
-    scope: Option<Arc<Node>>,
-) -> TaskGuard {
+/// Enters the context of a task: its runtime, and its root node as both the task (its
+/// identity) and the innermost scope.
+pub(crate) fn enter_task(runtime: &Runtime, root: &Arc<Node>) -> TaskGuard {
     TaskGuard {
         backend: BACKEND.with(|cell| cell.replace(Some(runtime.backend))),
         clock: CLOCK.with(|cell| cell.replace(runtime.clock.clone())),
-        task: TASK.with(|cell| cell.replace(task)),
-        scope: SCOPE.with(|cell| cell.replace(scope)),
+        task: TASK.with(|cell| cell.replace(Some(root.clone()))),
+        scope: SCOPE.with(|cell| cell.replace(Some(root.clone()))),
     }
 }
 

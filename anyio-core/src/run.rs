@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::backend::{Backend, BackendUnavailable};
 use crate::context::Runtime;
 use crate::runtime;
-use crate::task::{InTask, TaskRecord};
+use crate::task::InTask;
 use crate::time::virtual_clock::VirtualClock;
 
 /// Runs `future` to completion on the default backend (the first compiled in of tokio, smol,
@@ -80,10 +80,9 @@ pub(crate) fn run_in<F: Future>(
     future: F,
 ) -> Result<F::Output, BackendUnavailable> {
     let backend = backend.ensure_available()?;
-    let record = TaskRecord::register(Some("main".to_owned()), None);
     let runtime = Runtime { backend, clock };
     Ok(runtime::block_on(
         backend,
-        InTask::new(runtime, record, future),
+        InTask::new(runtime, "main", future),
     ))
 }

@@ -52,7 +52,7 @@ where
     C: Future<Output = ()>,
 {
     Finally {
-        node: Node::new(false),
+        node: Node::scope(),
         started: false,
         protection: None,
         output: None,

@@ -9,6 +9,13 @@
 //! Locks are only taken to change the tree's shape or to push a change down, always parent
 //! before child (`link` of a node, then `children` of its parent; `children` of a parent, then
 //! `children` of a child), so they cannot deadlock.
+//!
+//! A parent holds its children weakly. A node that ends explicitly (a scope, a task group)
+//! leaves its parent's list at once; a task's root node does not: a task often ends on another
+//! thread than the one spawning its siblings, and taking the group's lock there would make
+//! every spawn contend with every exit. Its entry dies with it instead, and [`Node::attach`]
+//! sweeps dead entries out once they could make up half of the list, so a list never holds more
+//! than about twice its live children.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -17,6 +24,7 @@ use std::time::Instant;
 use atomic_waker::AtomicWaker;
 use slab::Slab;
 
+use crate::task::{TaskId, TaskIdentity, TaskInfo};
 use crate::time::current_time;
 
 const NOT_CANCELLED: u8 = 0;
@@ -27,6 +35,26 @@ const CANCELLED_BY_DEADLINE: u8 = 2;
 /// before anything that can panic.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A list never sweeps below this length: sweeping tiny lists would cost more than it frees.
+const MIN_SWEEP_LENGTH: usize = 32;
+
+#[derive(Debug, Default)]
+struct Children {
+    nodes: Slab<Weak<Node>>,
+    /// Sweep dead entries once `nodes` is this long.
+    sweep_at: usize,
+}
+
+impl Children {
+    fn insert(&mut self, child: Weak<Node>) -> usize {
+        if self.nodes.len() >= self.sweep_at.max(MIN_SWEEP_LENGTH) {
+            self.nodes.retain(|_, child| child.strong_count() > 0);
+            self.sweep_at = 2 * self.nodes.len();
+        }
+        self.nodes.insert(child)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -43,7 +71,7 @@ pub(crate) struct Node {
     /// Mirrors `link.key.is_some()`, written under the `link` lock: lets `attach` and `detach`
     /// skip the lock when there is nothing to do (a scope detaches up to three times as it ends).
     attached: AtomicBool,
-    children: Mutex<Slab<Weak<Node>>>,
+    children: Mutex<Children>,
     cancel_state: AtomicU8,
     parent_cancelled: AtomicBool,
     shield: AtomicBool,
@@ -56,17 +84,28 @@ pub(crate) struct Node {
     deadline_version: AtomicU64,
     /// The waker of the future that owns this node.
     waker: AtomicWaker,
-    /// A task's root node: the boundary of "enclosing nodes in the same task".
-    task_root: bool,
+    /// Present in a task's root node: the boundary of "enclosing nodes in the same task".
+    task: Option<TaskIdentity>,
+    /// Set when the task of this root node ended: introspection no longer lists it.
+    task_ended: AtomicBool,
 }
 
 impl Node {
-    /// A detached node; `task_root` marks the root node of an anyio task.
-    pub(crate) fn new(task_root: bool) -> Arc<Node> {
+    /// A detached node for a cancel scope or a task group.
+    pub(crate) fn scope() -> Arc<Node> {
+        Node::new(None)
+    }
+
+    /// A detached root node for the task `identity`.
+    pub(crate) fn task(identity: TaskIdentity) -> Arc<Node> {
+        Node::new(Some(identity))
+    }
+
+    fn new(task: Option<TaskIdentity>) -> Arc<Node> {
         Arc::new(Node {
             link: Mutex::new(Link::default()),
             attached: AtomicBool::new(false),
-            children: Mutex::new(Slab::new()),
+            children: Mutex::new(Children::default()),
             cancel_state: AtomicU8::new(NOT_CANCELLED),
             parent_cancelled: AtomicBool::new(false),
             shield: AtomicBool::new(false),
@@ -75,8 +114,38 @@ impl Node {
             deadline: Mutex::new(None),
             deadline_version: AtomicU64::new(0),
             waker: AtomicWaker::new(),
-            task_root,
+            task,
+            task_ended: AtomicBool::new(false),
         })
+    }
+
+    /// Whether this is the root node of a task.
+    pub(crate) fn is_task_root(&self) -> bool {
+        self.task.is_some()
+    }
+
+    /// The id of the task this is the root node of.
+    pub(crate) fn task_id(&self) -> Option<TaskId> {
+        self.task.as_ref().map(TaskIdentity::id)
+    }
+
+    /// What introspection shows of the task this is the root node of, while it runs.
+    pub(crate) fn task_info(&self) -> Option<TaskInfo> {
+        if self.task_ended.load(Ordering::Acquire) {
+            return None;
+        }
+        self.task.as_ref().map(TaskIdentity::info)
+    }
+
+    /// Marks the task of this root node as ended (see [`Node::task_info`]).
+    pub(crate) fn end_task(&self) {
+        self.task_ended.store(true, Ordering::Release);
+    }
+
+    /// Pushes the live children of this node onto `out`.
+    pub(crate) fn collect_children(&self, out: &mut Vec<Arc<Node>>) {
+        let children = lock(&self.children);
+        out.extend(children.nodes.iter().filter_map(|(_, child)| child.upgrade()));
     }
 
     /// Whether this node is effectively cancelled.
@@ -94,7 +163,7 @@ impl Node {
     /// Whether this node, effectively cancelled, is the one that catches its cancellation: the
     /// outermost cancelled node of its task.
     pub(crate) fn catches(&self) -> bool {
-        self.is_cancelled() && (self.task_root || !self.inherits_cancellation())
+        self.is_cancelled() && (self.is_task_root() || !self.inherits_cancellation())
     }
 
     pub(crate) fn cancel_called(&self) -> bool {
@@ -235,12 +304,15 @@ impl Node {
         link.parent = parent;
     }
 
-    /// Joins the parent's children so that its cancellation reaches this node.
+    /// Joins the parent's children so that its cancellation reaches this node, and the
+    /// parent's own parent likewise if it has not joined yet (a scope joins lazily, but a task
+    /// spawned inside it must be reachable from the top of the tree at once, for
+    /// introspection).
     pub(crate) fn attach(self: &Arc<Self>) {
         if self.attached.load(Ordering::Acquire) {
             return;
         }
-        let changed = {
+        let (changed, unattached_parent) = {
             let mut link = lock(&self.link);
             let Link { parent, key } = &mut *link;
             let Some(parent) = parent.as_ref() else {
@@ -256,11 +328,18 @@ impl Node {
             // Read under the parent's lock: a later change of the parent pushes to us.
             self.parent_cancelled
                 .store(parent.is_cancelled(), Ordering::Release);
-            before != self.is_cancelled()
+            // A task's root node without a parent is a top of the tree: nothing to join.
+            let unattached_parent = (!parent.attached.load(Ordering::Acquire)
+                && !parent.is_task_root())
+            .then(|| parent.clone());
+            (before != self.is_cancelled(), unattached_parent)
         };
         if changed {
             self.waker.wake();
             self.propagate();
+        }
+        if let Some(parent) = unattached_parent {
+            parent.attach();
         }
     }
 
@@ -272,7 +351,13 @@ impl Node {
         let mut link = lock(&self.link);
         self.attached.store(false, Ordering::Release);
         if let (Some(key), Some(parent)) = (link.key.take(), link.parent.as_ref()) {
-            lock(&parent.children).try_remove(key);
+            let mut siblings = lock(&parent.children);
+            // Only a dead entry is ever swept, so ours is still there.
+            debug_assert!(siblings
+                .nodes
+                .get(key)
+                .is_some_and(|entry| std::ptr::eq(entry.as_ptr(), self)));
+            siblings.nodes.try_remove(key);
         }
     }
 
@@ -289,7 +374,7 @@ impl Node {
         let children = lock(&self.children);
         // Computed under the lock: the last propagation to run sees the latest flags.
         let cancelled = self.is_cancelled();
-        for (_, child) in children.iter() {
+        for (_, child) in children.nodes.iter() {
             let Some(child) = child.upgrade() else {
                 continue;
             };
@@ -323,19 +408,6 @@ impl Node {
     }
 }
 
-impl Drop for Node {
-    fn drop(&mut self) {
-        // Exclusive access: no lock of our own to take.
-        if !*self.attached.get_mut() {
-            return;
-        }
-        let link = self.link.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if let (Some(key), Some(parent)) = (link.key.take(), link.parent.as_ref()) {
-            lock(&parent.children).try_remove(key);
-        }
-    }
-}
-
 /// A protected region: while it lives, the enclosing nodes of its task do not drop their bodies
 /// (DESIGN §4). Ending it wakes every node whose last protection it was.
 #[derive(Debug)]
@@ -350,7 +422,7 @@ impl Protection {
         let mut node = start;
         while let Some(current) = node {
             current.protect();
-            let task_root = current.task_root;
+            let task_root = current.is_task_root();
             node = if task_root { None } else { current.parent() };
             nodes.push(current);
         }
@@ -363,5 +435,67 @@ impl Drop for Protection {
         for node in self.nodes.drain(..) {
             node.unprotect();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(node: &Node) -> usize {
+        lock(&node.children).nodes.len()
+    }
+
+    #[test]
+    fn ended_task_nodes_are_swept_so_a_list_stays_within_twice_its_live_children() {
+        let group = Node::scope();
+        let mut live = Vec::new();
+        for round in 0..1_000 {
+            let child = Node::task(TaskIdentity::new(None, None));
+            child.set_parent(Some(group.clone()));
+            child.attach();
+            // Every third child lives on; the others end without leaving the list.
+            if round % 3 == 0 {
+                live.push(child);
+            }
+            assert!(
+                listed(&group) <= 2 * live.len() + MIN_SWEEP_LENGTH + 1,
+                "{} entries for {} live children",
+                listed(&group),
+                live.len()
+            );
+        }
+        let mut children = Vec::new();
+        group.collect_children(&mut children);
+        assert_eq!(children.len(), live.len());
+    }
+
+    #[test]
+    fn a_sweep_keeps_the_keys_of_live_children_so_they_can_still_detach() {
+        let group = Node::scope();
+        let survivor = Node::scope();
+        survivor.set_parent(Some(group.clone()));
+        survivor.attach();
+        for _ in 0..10 * MIN_SWEEP_LENGTH {
+            let ended = Node::task(TaskIdentity::new(None, None));
+            ended.set_parent(Some(group.clone()));
+            ended.attach();
+        }
+        survivor.detach();
+        let mut children = Vec::new();
+        group.collect_children(&mut children);
+        assert!(children.is_empty());
+    }
+
+    #[test]
+    fn attaching_under_a_scope_that_has_not_joined_joins_it_too() {
+        let task = Node::task(TaskIdentity::new(None, None));
+        let scope = Node::scope();
+        scope.set_parent(Some(task.clone()));
+        let group = Node::scope();
+        group.set_parent(Some(scope.clone()));
+        group.attach();
+        assert_eq!(listed(&task), 1);
+        assert_eq!(listed(&scope), 1);
     }
 }

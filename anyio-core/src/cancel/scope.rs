@@ -53,7 +53,7 @@ impl CancelScope {
     /// ```
     pub fn new() -> CancelScope {
         CancelScope {
-            node: Node::new(false),
+            node: Node::scope(),
         }
     }
 

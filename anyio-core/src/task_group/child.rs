@@ -10,7 +10,6 @@ use super::outcome::{Finish, Outcome};
 use crate::cancel::node::Node;
 use crate::cancel::DeadlineTimer;
 use crate::context::{self, Runtime};
-use crate::task::TaskRecord;
 use crate::time::virtual_clock::{poll_tracked, TrackedTask};
 
 pin_project! {
@@ -22,7 +21,6 @@ pin_project! {
         runtime: Runtime,
         // Present on a virtual clock, where it counts this task as runnable or blocked.
         tracked: Option<Arc<TrackedTask>>,
-        record: Arc<TaskRecord>,
         node: Arc<Node>,
         finisher: Option<K>,
         // A task's deadline can be set through its handle.
@@ -38,7 +36,7 @@ pin_project! {
             if let Some(finisher) = this.finisher.take() {
                 // The runtime dropped us before the body ended (it is shutting down).
                 this.body.set(None);
-                end(this.record, this.node, finisher, Outcome::Cancelled);
+                end(this.node, finisher, Outcome::Cancelled);
             }
             if let Some(tracked) = this.tracked.as_ref() {
                 tracked.exit_done();
@@ -50,7 +48,6 @@ pin_project! {
 impl<F: Future, K: Finish<F::Output>> ChildTask<F, K> {
     pub(crate) fn new(
         runtime: Runtime,
-        record: Arc<TaskRecord>,
         node: Arc<Node>,
         body: F,
         finisher: K,
@@ -59,7 +56,6 @@ impl<F: Future, K: Finish<F::Output>> ChildTask<F, K> {
             // Counted as runnable from the spawn on, so time cannot jump before it first runs.
             tracked: runtime.clock.clone().map(TrackedTask::new),
             runtime,
-            record,
             node,
             finisher: Some(finisher),
             deadline: DeadlineTimer::new(),
@@ -68,9 +64,10 @@ impl<F: Future, K: Finish<F::Output>> ChildTask<F, K> {
     }
 }
 
-fn end<T, K: Finish<T>>(record: &TaskRecord, node: &Node, finisher: K, outcome: Outcome<T>) {
-    node.detach();
-    record.unregister();
+/// Reports how the task ended. Its root node stays in its parent's list until swept (see
+/// `cancel::node`): leaving it would take the lock its group's spawner takes.
+fn end<T, K: Finish<T>>(node: &Node, finisher: K, outcome: Outcome<T>) {
+    node.end_task();
     finisher.finish(outcome);
 }
 
@@ -83,11 +80,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        let _entered = context::enter_task(
-            this.runtime,
-            Some(this.record.clone()),
-            Some(this.node.clone()),
-        );
+        let _entered = context::enter_task(this.runtime, this.node);
         let tracked = this.tracked.clone();
         poll_tracked(tracked.as_ref(), cx, |cx| poll_child(this, cx))
     }
@@ -120,7 +113,7 @@ where
     // The body (and whatever it holds) is gone before the group hears that we ended.
     this.body.set(None);
     if let Some(finisher) = this.finisher.take() {
-        end(this.record, node, finisher, outcome);
+        end(node, finisher, outcome);
     }
     Poll::Ready(())
 }

@@ -13,6 +13,7 @@ use super::shared::{Failure, GroupShared};
 use crate::cancel::node::{Node, Protection};
 use crate::cancel::DeadlineTimer;
 use crate::context;
+use crate::task::registry::RootRegistration;
 
 /// Runs `body` with a [`TaskGroup`] to spawn children into, and resolves once the body and
 /// every child have ended: no child outlives its group.
@@ -69,6 +70,7 @@ where
         started: false,
         finished: false,
         protection: None,
+        registration: None,
         value: None,
         deadline: DeadlineTimer::new(),
         body: Some(body),
@@ -85,6 +87,9 @@ pin_project! {
         // Held from the first poll until every child ended: enclosing scopes must not drop the
         // group while it still has children to wait for.
         protection: Option<Protection>,
+        // Present while the group runs outside any anyio task, where nothing above it would
+        // lead introspection to its children.
+        registration: Option<RootRegistration>,
         value: Option<T>,
         #[pin]
         deadline: DeadlineTimer,
@@ -142,6 +147,9 @@ where
             node.set_parent(enclosing.clone());
             node.attach();
             *this.protection = Some(Protection::from(enclosing));
+            if context::current_task_id().is_none() {
+                *this.registration = Some(RootRegistration::new(node.clone()));
+            }
         }
         this.deadline.as_mut().poll(node, cx);
 
@@ -181,6 +189,7 @@ where
         *this.finished = true;
         // Waking the enclosing scopes lets one that is cancelled drop us now.
         *this.protection = None;
+        *this.registration = None;
         node.detach();
         if let Some(payload) = panic {
             resume_unwind(payload);

@@ -13,7 +13,7 @@ use crate::cancel::node::Node;
 use crate::cancel::CancelHandle;
 use crate::context;
 use crate::runtime;
-use crate::task::TaskRecord;
+use crate::task::TaskIdentity;
 
 /// A handle to a running [`task_group`](super::task_group), for spawning children into it.
 ///
@@ -228,7 +228,6 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// Spawns a child with root `node` hanging under `parent`.
     fn spawn_child<F, K>(
         &self,
-        name: Option<String>,
         node: Arc<Node>,
         parent: Option<Arc<Node>>,
         future: F,
@@ -244,13 +243,8 @@ impl<E: Send + 'static> TaskGroup<E> {
         }
         node.set_parent(parent);
         node.attach();
-        let parent_id = context::current_task_id();
-        let record = TaskRecord::register(name, parent_id);
         let backend = runtime.backend;
-        runtime::spawn(
-            backend,
-            ChildTask::new(runtime, record, node, future, finisher),
-        );
+        runtime::spawn(backend, ChildTask::new(runtime, node, future, finisher));
         Ok(())
     }
 }
@@ -299,7 +293,7 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
             shared: group.shared.clone(),
         };
         let parent = Some(group.shared.node.clone());
-        group.spawn_child(self.name, Node::new(true), parent, future, finisher)
+        group.spawn_child(task_node(self.name), parent, future, finisher)
     }
 
     /// [`TaskGroup::spawn`] with these options.
@@ -333,9 +327,9 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
             shared: group.shared.clone(),
             slot: slot.clone(),
         };
-        let node = Node::new(true);
+        let node = task_node(self.name);
         let parent = Some(group.shared.node.clone());
-        group.spawn_child(self.name, node.clone(), parent, future, finisher)?;
+        group.spawn_child(node.clone(), parent, future, finisher)?;
         Ok(TaskHandle::new(slot, node))
     }
 
@@ -372,19 +366,24 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
         let slot = StartSlot::new();
         // Until `started`, the task hangs under the caller's scope, not the group's.
         let caller_scope = context::current_scope();
-        let task_node = Node::new(true);
-        let status = TaskStatus::new(slot.clone(), task_node.clone(), group.shared.node.clone());
+        let node = task_node(self.name);
+        let status = TaskStatus::new(slot.clone(), node.clone(), group.shared.node.clone());
         let finisher = StartFinisher {
             slot: slot.clone(),
             shared: group.shared.clone(),
         };
         let future = task(status);
-        group.spawn_child(self.name, task_node, caller_scope, future, finisher)?;
+        group.spawn_child(node, caller_scope, future, finisher)?;
         StartWait { slot }.await
     }
 }
 
 /// Routes a `start_soon` child's outcome to its group.
+/// The root node of a new task named `name`, a child of the task calling.
+fn task_node(name: Option<String>) -> Arc<Node> {
+    Node::task(TaskIdentity::new(name, context::current_task_id()))
+}
+
 struct SoonFinisher<E> {
     shared: Arc<GroupShared<E>>,
 }

@@ -39,7 +39,7 @@ pub(crate) enum Failure<E> {
 impl<E> GroupShared<E> {
     pub(crate) fn new() -> Arc<GroupShared<E>> {
         Arc::new(GroupShared {
-            node: Node::new(false),
+            node: Node::scope(),
             runtime: OnceLock::new(),
             live: AtomicUsize::new(0),
             state: Mutex::new(GroupState {

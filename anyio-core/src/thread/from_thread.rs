@@ -9,7 +9,8 @@ use super::error::FromThreadError;
 use super::worker;
 use crate::cancel::node::Node;
 use crate::runtime;
-use crate::task::TaskRecord;
+use crate::task::registry::RootRegistration;
+use crate::task::TaskIdentity;
 use crate::task_group::child::ChildTask;
 use crate::task_group::outcome::{Finish, Outcome};
 
@@ -47,15 +48,22 @@ where
     F::Output: Send + 'static,
 {
     let context = worker::current().ok_or(FromThreadError::NotInWorkerThread)?;
-    let node = Node::new(true);
+    let node = Node::task(TaskIdentity::new(
+        Some("from_thread".to_owned()),
+        context.task,
+    ));
     node.set_parent(context.scope.clone());
     node.attach();
-    let record = TaskRecord::register(Some("from_thread".to_owned()), context.task);
+    // Called from a thread no anyio task started: nothing above this task lists it.
+    let _registration = context
+        .task
+        .is_none()
+        .then(|| RootRegistration::new(node.clone()));
     let (sender, receiver) = mpsc::sync_channel(1);
     let backend = context.runtime.backend;
     runtime::spawn(
         backend,
-        ChildTask::new(context.runtime, record, node, future, SendOutcome(sender)),
+        ChildTask::new(context.runtime, node, future, SendOutcome(sender)),
     );
     match receiver.recv() {
         Ok(Outcome::Completed(value)) => Ok(value),

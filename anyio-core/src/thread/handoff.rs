@@ -167,7 +167,7 @@ mod tests {
         }
 
         let (sender, receiver) = channel::<u8>();
-        let scope = crate::cancel::node::Node::new(true);
+        let scope = crate::cancel::node::Node::task(crate::task::TaskIdentity::new(None, None));
         let scope_waker = Arc::new(ScopeWaker {
             shared: Arc::clone(&receiver.shared),
             saw_outcome: AtomicBool::new(false),

@@ -19,6 +19,8 @@
 pub use anyio_smol::{signals, spawn_child, Child, ChildReader, ChildStdin, Registration, Signals};
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Waker};
 use std::time::Instant;
 
 /// Spawns `future` as a detached task on async-std's executor.
@@ -27,6 +29,26 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     drop(async_std::task::spawn(future));
+}
+
+/// A task spawned with [`spawn_held`]. Dropping it detaches the task.
+pub type HeldTask = async_std::task::JoinHandle<()>;
+
+/// Spawns `future` on async-std's executor and keeps a handle to it, so that the spawning
+/// side can drop the finished task itself: a task's memory is freed where its last handle
+/// drops, and freeing on the thread that allocated is much cheaper than on an executor thread.
+pub fn spawn_held<F>(future: F) -> HeldTask
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    async_std::task::spawn(future)
+}
+
+/// Whether the task has finished. async-std's handle can only tell by being polled; a
+/// finished task is never polled again, so the caller must drop it once this returns `true`.
+pub fn is_finished(task: &mut HeldTask) -> bool {
+    let mut cx = Context::from_waker(Waker::noop());
+    Pin::new(task).poll(&mut cx).is_ready()
 }
 
 /// The result of [`spawn_blocking`].

@@ -13,42 +13,56 @@ use crate::backend::Backend;
 use crate::cancel::node::Node;
 use crate::time::virtual_clock::VirtualClock;
 
-thread_local! {
-    static BACKEND: Cell<Option<Backend>> = const { Cell::new(None) };
-    static CLOCK: RefCell<Option<Arc<VirtualClock>>> = const { RefCell::new(None) };
-    static SCOPE: RefCell<Option<Arc<Node>>> = const { RefCell::new(None) };
+/// Everything a poll needs to know, in one thread-local so that entering and leaving a task
+/// looks the thread-local up once, not once per part.
+struct TaskContext {
+    backend: Cell<Option<Backend>>,
+    clock: RefCell<Option<Arc<VirtualClock>>>,
+    /// The innermost scope node.
+    scope: RefCell<Option<Arc<Node>>>,
     /// The root node of the task being polled, which holds its identity.
-    static TASK: RefCell<Option<Arc<Node>>> = const { RefCell::new(None) };
+    task: RefCell<Option<Arc<Node>>>,
+}
+
+thread_local! {
+    static CONTEXT: TaskContext = const {
+        TaskContext {
+            backend: Cell::new(None),
+            clock: RefCell::new(None),
+            scope: RefCell::new(None),
+            task: RefCell::new(None),
+        }
+    };
 }
 
 /// The backend recorded by the enclosing anyio task or `run_with`, if any.
 pub(crate) fn backend() -> Option<Backend> {
-    BACKEND.with(Cell::get)
+    CONTEXT.with(|context| context.backend.get())
 }
 
 /// The virtual clock the current task runs on, if any.
 pub(crate) fn clock() -> Option<Arc<VirtualClock>> {
-    CLOCK.with(|clock| clock.borrow().clone())
+    CONTEXT.with(|context| context.clock.borrow().clone())
 }
 
 /// Runs `f` with the virtual clock of the current task, without cloning it.
 pub(crate) fn with_clock<R>(f: impl FnOnce(Option<&Arc<VirtualClock>>) -> R) -> R {
-    CLOCK.with(|clock| f(clock.borrow().as_ref()))
+    CONTEXT.with(|context| f(context.clock.borrow().as_ref()))
 }
 
 /// The innermost cancel scope node of the task being polled.
 pub(crate) fn current_scope() -> Option<Arc<Node>> {
-    SCOPE.with(|scope| scope.borrow().clone())
+    CONTEXT.with(|context| context.scope.borrow().clone())
 }
 
 /// Runs `f` with the innermost scope node, without cloning it.
 pub(crate) fn with_current_scope<R>(f: impl FnOnce(Option<&Arc<Node>>) -> R) -> R {
-    SCOPE.with(|scope| f(scope.borrow().as_ref()))
+    CONTEXT.with(|context| f(context.scope.borrow().as_ref()))
 }
 
 /// Runs `f` with the root node of the anyio task being polled, without cloning it.
 pub(crate) fn with_current_task<R>(f: impl FnOnce(Option<&Arc<Node>>) -> R) -> R {
-    TASK.with(|task| f(task.borrow().as_ref()))
+    CONTEXT.with(|context| f(context.task.borrow().as_ref()))
 }
 
 /// The id of the anyio task being polled.
@@ -64,14 +78,16 @@ pub(crate) struct ScopeGuard {
 
 /// Makes `node` the innermost scope until the guard drops.
 pub(crate) fn enter_scope(node: Arc<Node>) -> ScopeGuard {
-    let previous = SCOPE.with(|scope| scope.replace(Some(node)));
+    let previous = CONTEXT.with(|context| context.scope.replace(Some(node)));
     ScopeGuard { previous }
 }
 
 impl Drop for ScopeGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        SCOPE.with(|scope| *scope.borrow_mut() = previous);
+        let ours = CONTEXT.with(|context| context.scope.replace(previous));
+        // Dropped outside the thread-local's borrow: the last reference to a node may go.
+        drop(ours);
     }
 }
 
@@ -87,23 +103,27 @@ pub(crate) struct TaskGuard {
 /// Enters the context of a task: its runtime, and its root node as both the task (its
 /// identity) and the innermost scope.
 pub(crate) fn enter_task(runtime: &Runtime, root: &Arc<Node>) -> TaskGuard {
-    TaskGuard {
-        backend: BACKEND.with(|cell| cell.replace(Some(runtime.backend))),
-        clock: CLOCK.with(|cell| cell.replace(runtime.clock.clone())),
-        task: TASK.with(|cell| cell.replace(Some(root.clone()))),
-        scope: SCOPE.with(|cell| cell.replace(Some(root.clone()))),
-    }
+    CONTEXT.with(|context| TaskGuard {
+        backend: context.backend.replace(Some(runtime.backend)),
+        clock: context.clock.replace(runtime.clock.clone()),
+        task: context.task.replace(Some(root.clone())),
+        scope: context.scope.replace(Some(root.clone())),
+    })
 }
 
 impl Drop for TaskGuard {
     fn drop(&mut self) {
-        BACKEND.with(|cell| cell.set(self.backend));
-        let clock = self.clock.take();
-        CLOCK.with(|cell| *cell.borrow_mut() = clock);
-        let task = self.task.take();
-        TASK.with(|cell| *cell.borrow_mut() = task);
-        let scope = self.scope.take();
-        SCOPE.with(|cell| *cell.borrow_mut() = scope);
+        let (clock, task, scope) = (self.clock.take(), self.task.take(), self.scope.take());
+        let ours = CONTEXT.with(|context| {
+            context.backend.set(self.backend);
+            (
+                context.clock.replace(clock),
+                context.task.replace(task),
+                context.scope.replace(scope),
+            )
+        });
+        // Dropped outside the thread-local's borrow: the last reference to a node may go.
+        drop(ours);
     }
 }
 

@@ -40,6 +40,56 @@ where
     }
 }
 
+/// A task spawned with [`spawn_held`].
+#[derive(Debug)]
+pub(crate) enum HeldTask {
+    #[cfg(feature = "tokio")]
+    Tokio(anyio_tokio::HeldTask),
+    #[cfg(feature = "smol")]
+    Smol(anyio_smol::HeldTask),
+    #[cfg(feature = "async-std")]
+    AsyncStd(anyio_asyncstd::HeldTask),
+    #[allow(dead_code)] // only there so that a build without backends has a variant to match
+    NotCompiledIn(std::convert::Infallible),
+}
+
+impl HeldTask {
+    /// Whether the task has finished; once it has, drop it rather than ask again.
+    pub(crate) fn is_finished(&mut self) -> bool {
+        match self {
+            #[cfg(feature = "tokio")]
+            HeldTask::Tokio(task) => anyio_tokio::is_finished(task),
+            #[cfg(feature = "smol")]
+            HeldTask::Smol(task) => anyio_smol::is_finished(task),
+            #[cfg(feature = "async-std")]
+            HeldTask::AsyncStd(task) => anyio_asyncstd::is_finished(task),
+            HeldTask::NotCompiledIn(never) => match *never {},
+        }
+    }
+}
+
+/// Spawns a task on `backend` and keeps its handle, for a spawner that drops finished tasks
+/// itself (their memory is then freed on the thread that allocated it). Dropping an
+/// unfinished one may cancel it (smol).
+pub(crate) fn spawn_held<F>(backend: Backend, future: F) -> HeldTask
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    match backend {
+        #[cfg(feature = "tokio")]
+        Backend::Tokio => HeldTask::Tokio(anyio_tokio::spawn_held(future)),
+        #[cfg(feature = "smol")]
+        Backend::Smol => HeldTask::Smol(anyio_smol::spawn_held(future)),
+        #[cfg(feature = "async-std")]
+        Backend::AsyncStd => HeldTask::AsyncStd(anyio_asyncstd::spawn_held(future)),
+        #[allow(unreachable_patterns)]
+        other => {
+            drop(future);
+            unavailable(other)
+        }
+    }
+}
+
 /// Runs `future` to completion on a fresh runtime of `backend`.
 pub(crate) fn block_on<F: Future>(backend: Backend, future: F) -> F::Output {
     match backend {

@@ -38,6 +38,24 @@ where
     smol::spawn(future).detach();
 }
 
+/// A task spawned with [`spawn_held`]. Dropping an unfinished one cancels it.
+pub type HeldTask = smol::Task<()>;
+
+/// Spawns `future` on smol's global executor and keeps a handle to it, so that the spawning
+/// side can drop the finished task itself: a task's memory is freed where its last handle
+/// drops, and freeing on the thread that allocated is much cheaper than on an executor thread.
+pub fn spawn_held<F>(future: F) -> HeldTask
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    smol::spawn(future)
+}
+
+/// Whether the task has finished.
+pub fn is_finished(task: &mut HeldTask) -> bool {
+    task.is_finished()
+}
+
 /// The result of [`spawn_blocking`].
 pub type BlockingTask<R> = smol::Task<R>;
 

@@ -45,6 +45,28 @@ where
     drop(tokio::runtime::Handle::current().spawn(future));
 }
 
+/// A task spawned with [`spawn_held`]. Dropping it detaches the task.
+pub type HeldTask = tokio::task::JoinHandle<()>;
+
+/// Spawns `future` and keeps a handle to it, so that the spawning side can drop the finished
+/// task itself: a task's memory is freed where its last handle drops, and freeing on the
+/// thread that allocated is much cheaper than on an executor thread.
+///
+/// # Panics
+///
+/// Panics if called outside a tokio runtime, as [`spawn`].
+pub fn spawn_held<F>(future: F) -> HeldTask
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    tokio::runtime::Handle::current().spawn(future)
+}
+
+/// Whether the task has finished.
+pub fn is_finished(task: &mut HeldTask) -> bool {
+    task.is_finished()
+}
+
 /// Runs `work` on tokio's blocking thread pool and resolves to its result.
 ///
 /// The closure must not panic: anyio-core catches unwinding before handing work over.

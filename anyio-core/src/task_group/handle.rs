@@ -228,7 +228,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// Spawns a child with root `node` hanging under `parent`.
     fn spawn_child<F, K>(
         &self,
-        node: Arc<Node>,
+        mut node: Arc<Node>,
         parent: Option<Arc<Node>>,
         future: F,
         finisher: K,
@@ -241,10 +241,15 @@ impl<E: Send + 'static> TaskGroup<E> {
         if !self.shared.add_child() {
             return Err(SpawnError::GroupFinished);
         }
-        node.set_parent(parent);
+        match Arc::get_mut(&mut node) {
+            // `start_soon`: nobody else sees the node yet, so no lock.
+            Some(fresh) => fresh.set_parent_mut(parent),
+            None => node.set_parent(parent),
+        }
         node.attach();
         let backend = runtime.backend;
-        runtime::spawn(backend, ChildTask::new(runtime, node, future, finisher));
+        let task = runtime::spawn_held(backend, ChildTask::new(runtime, node, future, finisher));
+        self.shared.hold(task);
         Ok(())
     }
 }

@@ -33,6 +33,7 @@ pub(crate) mod child;
 mod error;
 mod group;
 mod handle;
+mod held;
 pub(crate) mod outcome;
 mod shared;
 mod start;

@@ -2,8 +2,10 @@ use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::held::HeldTasks;
 use crate::cancel::node::{lock, Node};
 use crate::context::Runtime;
+use crate::runtime::HeldTask;
 
 /// What a panic unwinds with.
 pub(crate) type PanicPayload = Box<dyn Any + Send>;
@@ -22,6 +24,8 @@ pub(crate) struct GroupShared<E> {
     live: AtomicUsize,
     /// What failed children left; only locked on failure and when the group closes.
     state: Mutex<GroupState<E>>,
+    /// Only locked by spawners and when the group closes.
+    held: Mutex<HeldTasks>,
 }
 
 #[derive(Debug)]
@@ -46,6 +50,7 @@ impl<E> GroupShared<E> {
                 errors: Vec::new(),
                 panic: None,
             }),
+            held: Mutex::new(HeldTasks::default()),
         })
     }
 
@@ -71,6 +76,11 @@ impl<E> GroupShared<E> {
                 Err(actual) => live = actual,
             }
         }
+    }
+
+    /// Keeps the handle of a child's backend task until it finished (see `held`).
+    pub(crate) fn hold(&self, task: HeldTask) {
+        lock(&self.held).hold(task);
     }
 
     /// Records a failure without ending a child (the body's error).
@@ -132,6 +142,9 @@ impl<E> GroupShared<E> {
                 Err(actual) => live = actual,
             }
         }
+        // Every child reported its end; dropping a handle whose task is still returning from
+        // that last poll does not disturb it.
+        drop(lock(&self.held).take());
         let mut state = lock(&self.state);
         Some((std::mem::take(&mut state.errors), state.panic.take()))
     }

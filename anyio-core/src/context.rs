@@ -91,6 +91,25 @@ impl Drop for ScopeGuard {
     }
 }
 
+/// Runs `poll` with the node in `slot` as the innermost scope. The node is moved into the
+/// thread-local for the call rather than cloned, and back into `slot` afterwards, also when
+/// `poll` unwinds.
+pub(crate) fn poll_in_scope<R>(slot: &mut Option<Arc<Node>>, poll: impl FnOnce() -> R) -> R {
+    struct Restore<'a> {
+        slot: &'a mut Option<Arc<Node>>,
+        previous: Option<Arc<Node>>,
+    }
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            let previous = self.previous.take();
+            *self.slot = CONTEXT.with(|context| context.scope.replace(previous));
+        }
+    }
+    let previous = CONTEXT.with(|context| context.scope.replace(slot.take()));
+    let _restore = Restore { slot, previous };
+    poll()
+}
+
 /// Restores the whole previous task context when dropped.
 #[derive(Debug)]
 pub(crate) struct TaskGuard {

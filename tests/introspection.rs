@@ -89,7 +89,9 @@ async fn a_child_of_a_group_inside_a_fresh_scope_is_listed() {
     // it must join it.
     let listed = anyio::move_on_after(anyio::Duration::from_secs(60), async {
         task_group(|tg| async move {
-            tg.task().name("under a fresh scope").start_soon(sleep_forever())?;
+            tg.task()
+                .name("under a fresh scope")
+                .start_soon(sleep_forever())?;
             let listed = get_running_tasks()
                 .iter()
                 .any(|task| task.name.as_deref() == Some("under a fresh scope"));
@@ -108,7 +110,9 @@ async fn ended_children_are_not_listed() {
     task_group(|tg| async move {
         for round in 0..50 {
             for _ in 0..100 {
-                tg.task().name(format!("round {round}")).start_soon(async {})?;
+                tg.task()
+                    .name(format!("round {round}"))
+                    .start_soon(async {})?;
             }
             anyio::testing::wait_all_tasks_blocked().await;
             let leftovers: Vec<_> = get_running_tasks()
@@ -147,7 +151,10 @@ mod outside_anyio_tasks {
         task_group(|tg| async move {
             tg.task().name("outer child").start_soon(sleep_forever())?;
             task_group(|inner| async move {
-                inner.task().name("inner child").start_soon(sleep_forever())?;
+                inner
+                    .task()
+                    .name("inner child")
+                    .start_soon(sleep_forever())?;
                 let mut names: Vec<_> = get_running_tasks()
                     .into_iter()
                     .filter_map(|task| task.name)
@@ -166,8 +173,9 @@ mod outside_anyio_tasks {
         })
         .await
         .unwrap();
-        assert!(get_running_tasks()
-            .iter()
-            .all(|task| !task.name.as_deref().is_some_and(|name| name.ends_with(" child"))));
+        assert!(get_running_tasks().iter().all(|task| !task
+            .name
+            .as_deref()
+            .is_some_and(|name| name.ends_with(" child"))));
     }
 }

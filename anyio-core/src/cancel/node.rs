@@ -145,7 +145,12 @@ impl Node {
     /// Pushes the live children of this node onto `out`.
     pub(crate) fn collect_children(&self, out: &mut Vec<Arc<Node>>) {
         let children = lock(&self.children);
-        out.extend(children.nodes.iter().filter_map(|(_, child)| child.upgrade()));
+        out.extend(
+            children
+                .nodes
+                .iter()
+                .filter_map(|(_, child)| child.upgrade()),
+        );
     }
 
     /// Whether this node is effectively cancelled.

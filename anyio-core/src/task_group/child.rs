@@ -46,12 +46,7 @@ pin_project! {
 }
 
 impl<F: Future, K: Finish<F::Output>> ChildTask<F, K> {
-    pub(crate) fn new(
-        runtime: Runtime,
-        node: Arc<Node>,
-        body: F,
-        finisher: K,
-    ) -> Self {
+    pub(crate) fn new(runtime: Runtime, node: Arc<Node>, body: F, finisher: K) -> Self {
         ChildTask {
             // Counted as runnable from the spawn on, so time cannot jump before it first runs.
             tracked: runtime.clock.clone().map(TrackedTask::new),

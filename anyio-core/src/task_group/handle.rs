@@ -249,7 +249,9 @@ impl<E: Send + 'static> TaskGroup<E> {
         node.attach();
         let backend = runtime.backend;
         let task = runtime::spawn_held(backend, ChildTask::new(runtime, node, future, finisher));
-        self.shared.hold(task);
+        if let Some(task) = task {
+            self.shared.hold(task);
+        }
         Ok(())
     }
 }

@@ -19,6 +19,7 @@
 pub use anyio_smol::{signals, spawn_child, Child, ChildReader, ChildStdin, Registration, Signals};
 
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Waker};
 use std::time::Instant;
@@ -48,7 +49,9 @@ where
 /// finished task is never polled again, so the caller must drop it once this returns `true`.
 pub fn is_finished(task: &mut HeldTask) -> bool {
     let mut cx = Context::from_waker(Waker::noop());
-    Pin::new(task).poll(&mut cx).is_ready()
+    // A task the executor dropped without running to the end has no output, and its handle
+    // panics when polled: it has finished too.
+    catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(&mut cx).is_ready())).unwrap_or(true)
 }
 
 /// The result of [`spawn_blocking`].

@@ -3,7 +3,7 @@
 //! An anyio task's identity lives in its root node of the cancel-scope tree, so spawning a
 //! task registers nothing globally: [`get_running_tasks`] walks the tree down from the few
 //! nodes that have nothing above them (a root task such as `"main"`, or a task group run
-//! outside any anyio task), which [`registry`] keeps.
+//! outside any anyio task), which `registry.rs` keeps.
 
 mod identity;
 mod in_task;

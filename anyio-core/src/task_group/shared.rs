@@ -144,7 +144,8 @@ impl<E> GroupShared<E> {
         }
         // Every child reported its end; dropping a handle whose task is still returning from
         // that last poll does not disturb it.
-        drop(lock(&self.held).take());
+        let held = lock(&self.held).take();
+        drop(held);
         let mut state = lock(&self.state);
         Some((std::mem::take(&mut state.errors), state.panic.take()))
     }

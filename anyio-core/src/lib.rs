@@ -53,6 +53,7 @@ mod runtime;
 #[cfg(unix)]
 pub mod signal;
 pub mod streams;
+mod sweep;
 pub mod sync;
 pub mod task;
 pub mod task_group;

@@ -24,6 +24,7 @@ use std::time::Instant;
 use atomic_waker::AtomicWaker;
 use slab::Slab;
 
+use crate::sweep::SweepSchedule;
 use crate::task::{TaskId, TaskIdentity, TaskInfo};
 use crate::time::current_time;
 
@@ -43,16 +44,16 @@ const MIN_SWEEP_LENGTH: usize = 32;
 #[derive(Debug, Default)]
 struct Children {
     nodes: Slab<Weak<Node>>,
-    /// Sweep dead entries once `nodes` is this long.
-    sweep_at: usize,
+    sweep: SweepSchedule,
 }
 
 impl Children {
     fn insert(&mut self, child: Weak<Node>) -> usize {
-        if self.nodes.len() >= self.sweep_at.max(MIN_SWEEP_LENGTH) {
-            self.nodes.retain(|_, child| child.strong_count() > 0);
-            self.sweep_at = 2 * self.nodes.len();
-        }
+        let nodes = &mut self.nodes;
+        self.sweep.before_insert(nodes.len(), MIN_SWEEP_LENGTH, || {
+            nodes.retain(|_, child| child.strong_count() > 0);
+            nodes.len()
+        });
         self.nodes.insert(child)
     }
 }

@@ -7,6 +7,7 @@
 //! (so it holds at most about twice the live children), and all of them when the group ends.
 
 use crate::runtime::HeldTask;
+use crate::sweep::SweepSchedule;
 
 /// A list never sweeps below this length: sweeping tiny lists would cost more than it frees.
 const MIN_SWEEP_LENGTH: usize = 64;
@@ -14,22 +15,22 @@ const MIN_SWEEP_LENGTH: usize = 64;
 #[derive(Debug, Default)]
 pub(crate) struct HeldTasks {
     tasks: Vec<HeldTask>,
-    /// Sweep finished tasks once `tasks` is this long.
-    sweep_at: usize,
+    sweep: SweepSchedule,
 }
 
 impl HeldTasks {
     pub(crate) fn hold(&mut self, task: HeldTask) {
-        if self.tasks.len() >= self.sweep_at.max(MIN_SWEEP_LENGTH) {
-            self.tasks.retain_mut(|task| !task.is_finished());
-            self.sweep_at = 2 * self.tasks.len();
-        }
+        let tasks = &mut self.tasks;
+        self.sweep.before_insert(tasks.len(), MIN_SWEEP_LENGTH, || {
+            tasks.retain_mut(|task| !task.is_finished());
+            tasks.len()
+        });
         self.tasks.push(task);
     }
 
     /// Hands every handle over, for the group to drop once its children ended.
     pub(crate) fn take(&mut self) -> Vec<HeldTask> {
-        self.sweep_at = 0;
+        self.sweep.reset();
         std::mem::take(&mut self.tasks)
     }
 }

@@ -5,10 +5,6 @@ use std::time::Instant;
 
 use crate::context;
 
-fn current_scope_cancelled() -> bool {
-    context::with_current_scope(|node| node.is_some_and(|node| node.is_cancelled()))
-}
-
 /// Yields to the scheduler once; inside a cancelled scope it never completes, so the scope
 /// drops the caller there (Trio's checkpoint).
 ///
@@ -48,7 +44,7 @@ impl Future for Checkpoint {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if current_scope_cancelled() {
+        if context::current_scope_cancelled() {
             // The enclosing scope was woken by the cancellation and drops us.
             return Poll::Pending;
         }
@@ -91,7 +87,7 @@ impl Future for CheckpointIfCancelled {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
-        if current_scope_cancelled() {
+        if context::current_scope_cancelled() {
             Poll::Pending
         } else {
             Poll::Ready(())
@@ -141,7 +137,7 @@ impl Future for Cancelled {
 
     fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
         // The scope's own waker is woken on cancellation and polls us again.
-        if current_scope_cancelled() {
+        if context::current_scope_cancelled() {
             Poll::Ready(())
         } else {
             Poll::Pending

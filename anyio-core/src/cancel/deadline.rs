@@ -1,14 +1,54 @@
-//! The deadline timer an owner of a node keeps inside its own future.
+//! A scope's deadline as its builder gives it, and the timer an owner of a node keeps inside
+//! its own future.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::node::Node;
 use crate::backend::require_backend;
 use crate::runtime::Timer;
-use crate::time::current_time;
+use crate::time::{current_time, deadline_after};
+
+/// The deadline of a scope that has no node yet. A relative one counts from the scope's entry
+/// (its first poll), as Trio's `relative_deadline` does, not from the call that built it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScopeDeadline {
+    Unset,
+    At(Instant),
+    After(Duration),
+}
+
+impl ScopeDeadline {
+    /// The absolute deadline, a relative one counted from now. A timeout too large to
+    /// represent means no deadline.
+    #[inline]
+    pub(crate) fn resolve(self) -> Option<Instant> {
+        match self {
+            ScopeDeadline::Unset => None,
+            ScopeDeadline::At(deadline) => Some(deadline),
+            ScopeDeadline::After(timeout) => deadline_after(timeout),
+        }
+    }
+
+    /// The absolute deadline of a scope entered now, and whether it has passed already.
+    #[inline]
+    pub(crate) fn on_entry(self) -> (Option<Instant>, bool) {
+        match self {
+            ScopeDeadline::Unset => (None, false),
+            // Counted from now, a positive timeout is in the future: no second clock read.
+            ScopeDeadline::After(timeout) if !timeout.is_zero() => (deadline_after(timeout), false),
+            other => {
+                let deadline = other.resolve();
+                (
+                    deadline,
+                    deadline.is_some_and(|deadline| deadline <= current_time()),
+                )
+            }
+        }
+    }
+}
 
 /// Fires `cancel` on a node when its deadline passes, re-arming when the deadline moves.
 ///

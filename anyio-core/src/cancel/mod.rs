@@ -19,6 +19,12 @@
 //!   for its children, and [`finally`] cleanup. After the region, the next `Pending` drops.
 //! - Primitives that must not lose data when dropped mid-operation say so under
 //!   `# Cancellation` in their docs.
+//! - A relative timeout ([`move_on_after`], [`fail_after`], [`CancelScope::with_timeout`])
+//!   counts from the scope's entry (its first poll), as in Trio, not from the call that built
+//!   it.
+//! - Scopes are cheap: a scope joins the tree only when something needs it (a handle, code
+//!   inside asking for the current scope, or a body that blocks), so a timeout around an
+//!   operation that completes at once costs about what `tokio::time::timeout` does.
 //!
 //! | anyio | Trio | AnyIO |
 //! |---|---|---|

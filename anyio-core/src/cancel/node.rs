@@ -94,30 +94,47 @@ pub(crate) struct Node {
 impl Node {
     /// A detached node for a cancel scope or a task group.
     pub(crate) fn scope() -> Arc<Node> {
-        Node::new(None)
+        Arc::new(Node::new(None, None, false))
+    }
+
+    /// A detached node for a cancel scope with this deadline and shield.
+    pub(crate) fn scope_with(deadline: Option<Instant>, shield: bool) -> Arc<Node> {
+        Arc::new(Node::new(None, deadline, shield))
+    }
+
+    /// The node of a cancel scope being entered under `parent` (see [`Node::set_parent`]).
+    pub(crate) fn entered_scope(
+        deadline: Option<Instant>,
+        shield: bool,
+        parent: Option<Arc<Node>>,
+    ) -> Arc<Node> {
+        let mut node = Node::new(None, deadline, shield);
+        node.set_parent_mut(parent);
+        Arc::new(node)
     }
 
     /// A detached root node for the task `identity`.
     pub(crate) fn task(identity: TaskIdentity) -> Arc<Node> {
-        Node::new(Some(identity))
+        Arc::new(Node::new(Some(identity), None, false))
     }
 
-    fn new(task: Option<TaskIdentity>) -> Arc<Node> {
-        Arc::new(Node {
+    fn new(task: Option<TaskIdentity>, deadline: Option<Instant>, shield: bool) -> Node {
+        Node {
             link: Mutex::new(Link::default()),
             attached: AtomicBool::new(false),
             children: Mutex::new(Children::default()),
             cancel_state: AtomicU8::new(NOT_CANCELLED),
             parent_cancelled: AtomicBool::new(false),
-            shield: AtomicBool::new(false),
+            shield: AtomicBool::new(shield),
             caught: AtomicBool::new(false),
             protect: AtomicUsize::new(0),
-            deadline: Mutex::new(None),
-            deadline_version: AtomicU64::new(0),
+            deadline: Mutex::new(deadline),
+            // Version 0 means "never set": `deadline` then skips its lock.
+            deadline_version: AtomicU64::new(u64::from(deadline.is_some())),
             waker: AtomicWaker::new(),
             task,
             task_ended: AtomicBool::new(false),
-        })
+        }
     }
 
     /// Whether this is the root node of a task.
@@ -223,14 +240,6 @@ impl Node {
         *lock(&self.deadline)
     }
 
-    /// [`Node::deadline`] through exclusive access: no lock.
-    pub(crate) fn deadline_mut(&mut self) -> Option<Instant> {
-        *self
-            .deadline
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
     pub(crate) fn deadline_version(&self) -> u64 {
         self.deadline_version.load(Ordering::Acquire)
     }
@@ -239,21 +248,6 @@ impl Node {
         *lock(&self.deadline) = deadline;
         self.deadline_version.fetch_add(1, Ordering::AcqRel);
         self.waker.wake();
-    }
-
-    /// [`Node::set_deadline`] on a node nobody else can see yet (no handle, no waker, no
-    /// children): no lock and nothing to wake.
-    pub(crate) fn init_deadline(&mut self, deadline: Option<Instant>) {
-        *self
-            .deadline
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner) = deadline;
-        *self.deadline_version.get_mut() += 1;
-    }
-
-    /// [`Node::set_shield`] on a node nobody else can see yet: nothing to wake or propagate.
-    pub(crate) fn init_shield(&mut self, shield: bool) {
-        *self.shield.get_mut() = shield;
     }
 
     pub(crate) fn register_waker(&self, waker: &std::task::Waker) {

@@ -1,17 +1,17 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use super::deadline::DeadlineTimer;
+use super::deadline::{DeadlineTimer, ScopeDeadline};
 use super::handle::CancelHandle;
 use super::node::{Node, Protection};
 use crate::context;
-use crate::time::{current_time, deadline_after};
+use crate::time::current_time;
 
 /// A cancel scope: a region of code that can be cancelled as a unit, by a call or a deadline.
 ///
@@ -36,8 +36,15 @@ use crate::time::{current_time, deadline_after};
 /// assert!(handle.cancelled_caught());
 /// # });
 /// ```
+///
+/// A scope gets its node in the scope tree only when something needs it: a handle, code inside
+/// asking for the current scope, or a body that returns `Pending`. A scope around work that
+/// completes at once costs no allocation.
 pub struct CancelScope {
-    node: Arc<Node>,
+    deadline: ScopeDeadline,
+    shield: bool,
+    /// Created by [`CancelScope::handle`]; the two fields above no longer apply once it exists.
+    node: OnceLock<Arc<Node>>,
 }
 
 impl CancelScope {
@@ -51,14 +58,23 @@ impl CancelScope {
     /// assert_eq!(CancelScope::new().run(async { 7 }).await, Some(7));
     /// # });
     /// ```
+    #[inline]
     pub fn new() -> CancelScope {
+        CancelScope::with(ScopeDeadline::Unset)
+    }
+
+    /// A scope with `deadline`, not shielded.
+    #[inline]
+    pub(crate) fn with(deadline: ScopeDeadline) -> CancelScope {
         CancelScope {
-            node: Node::scope(),
+            deadline,
+            shield: false,
+            node: OnceLock::new(),
         }
     }
 
     /// Sets the instant at which the scope cancels itself. A deadline already passed cancels
-    /// the scope as soon as its body first blocks.
+    /// the scope on entry: its body runs until it first blocks.
     ///
     /// # Examples
     ///
@@ -70,11 +86,14 @@ impl CancelScope {
     /// assert_eq!(scope.run(sleep(Duration::from_secs(60))).await, None);
     /// # });
     /// ```
+    #[inline]
     pub fn with_deadline(self, deadline: Instant) -> CancelScope {
-        self.set_deadline(Some(deadline))
+        self.set_deadline(ScopeDeadline::At(deadline))
     }
 
-    /// Sets the deadline to `timeout` from now on the anyio clock. A timeout too large to
+    /// Sets the deadline to `timeout` after the scope is entered (first polled), on the anyio
+    /// clock, as Trio's relative deadlines. If a handle was taken already, the deadline is
+    /// `timeout` from now instead, so that the handle can report it. A timeout too large to
     /// represent (such as `Duration::MAX`) means no deadline.
     ///
     /// # Examples
@@ -86,15 +105,16 @@ impl CancelScope {
     /// assert_eq!(scope.run(sleep(Duration::from_secs(60))).await, None);
     /// # });
     /// ```
+    #[inline]
     pub fn with_timeout(self, timeout: Duration) -> CancelScope {
-        self.set_deadline(deadline_after(timeout))
+        self.set_deadline(ScopeDeadline::After(timeout))
     }
 
-    fn set_deadline(mut self, deadline: Option<Instant>) -> CancelScope {
-        match Arc::get_mut(&mut self.node) {
-            // No handle was taken: nobody can observe the node, so skip its lock and waker.
-            Some(node) => node.init_deadline(deadline),
-            None => self.node.set_deadline(deadline),
+    #[inline]
+    fn set_deadline(mut self, deadline: ScopeDeadline) -> CancelScope {
+        match self.node.get_mut() {
+            Some(node) => node.set_deadline(deadline.resolve()),
+            None => self.deadline = deadline,
         }
         self
     }
@@ -116,10 +136,11 @@ impl CancelScope {
     /// assert_eq!(outcome, Some(Some(())));
     /// # });
     /// ```
+    #[inline]
     pub fn shielded(mut self, shield: bool) -> CancelScope {
-        match Arc::get_mut(&mut self.node) {
-            Some(node) => node.init_shield(shield),
-            None => self.node.set_shield(shield),
+        match self.node.get_mut() {
+            Some(node) => node.set_shield(shield),
+            None => self.shield = shield,
         }
         self
     }
@@ -135,7 +156,10 @@ impl CancelScope {
     /// assert!(!handle.cancel_called());
     /// ```
     pub fn handle(&self) -> CancelHandle {
-        CancelHandle::new(self.node.clone())
+        let node = self
+            .node
+            .get_or_init(|| Node::scope_with(self.deadline.resolve(), self.shield));
+        CancelHandle::new(node.clone())
     }
 
     /// Runs `future` inside this scope.
@@ -161,10 +185,13 @@ impl CancelScope {
     /// ```
     pub fn run<F: Future>(self, future: F) -> Scoped<F> {
         Scoped {
-            node: Some(self.node),
+            node: None,
+            node_for_handle: self.node,
+            deadline: self.deadline,
+            shield: self.shield,
             state: State::Unpolled,
             protection: None,
-            deadline: DeadlineTimer::new(),
+            timer: DeadlineTimer::new(),
             body: Some(future),
         }
     }
@@ -178,11 +205,20 @@ impl Default for CancelScope {
 
 impl fmt::Debug for CancelScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CancelScope")
-            .field("deadline", &self.node.deadline())
-            .field("shield", &self.node.shield())
-            .field("cancel_called", &self.node.cancel_called())
-            .finish()
+        match self.node.get() {
+            Some(node) => f
+                .debug_struct("CancelScope")
+                .field("deadline", &node.deadline())
+                .field("shield", &node.shield())
+                .field("cancel_called", &node.cancel_called())
+                .finish(),
+            None => f
+                .debug_struct("CancelScope")
+                .field("deadline", &self.deadline)
+                .field("shield", &self.shield)
+                .field("cancel_called", &false)
+                .finish(),
+        }
     }
 }
 
@@ -196,15 +232,22 @@ enum State {
 pin_project! {
     /// The future returned by [`CancelScope::run`]; see there.
     #[must_use = "futures do nothing unless awaited"]
+    #[project = ScopedProjection]
     pub struct Scoped<F> {
-        // Only `None` while the body is polled: the node is then the thread's current scope
-        // (moved there, not cloned, which saves two reference-count updates per poll).
+        // The scope's node once it has one (see `CancelScope`). `None` also while the body is
+        // polled: the node is then the thread's current scope (moved there, not cloned, which
+        // saves two reference-count updates per poll).
         node: Option<Arc<Node>>,
+        // A node created before entry because a handle was taken; it becomes `node` on entry.
+        node_for_handle: OnceLock<Arc<Node>>,
+        // What the node is to be created with (absolute once entered).
+        deadline: ScopeDeadline,
+        shield: bool,
         state: State,
         // Held while the scope is shielded: enclosing scopes must not drop us meanwhile.
         protection: Option<Protection>,
         #[pin]
-        deadline: DeadlineTimer,
+        timer: DeadlineTimer,
         #[pin]
         body: Option<F>,
     }
@@ -221,6 +264,10 @@ pin_project! {
 impl<F> Scoped<F> {
     /// A handle to the scope this future runs in.
     ///
+    /// Taken before the first poll, it fixes a relative deadline (from
+    /// [`move_on_after`](crate::move_on_after) or [`CancelScope::with_timeout`]) at that moment,
+    /// so that the handle can report it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -233,11 +280,29 @@ impl<F> Scoped<F> {
     /// # });
     /// ```
     pub fn handle(&self) -> CancelHandle {
-        CancelHandle::new(self.node().clone())
+        CancelHandle::new(self.node_or_create().clone())
     }
 
-    fn node(&self) -> &Arc<Node> {
-        self.node.as_ref().expect(NODE_IN_PLACE)
+    /// The deadline in force: the node's, or the one the node is to be created with.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        match self.existing_node() {
+            Some(node) => node.deadline(),
+            None => self.deadline.resolve(),
+        }
+    }
+
+    fn existing_node(&self) -> Option<&Arc<Node>> {
+        self.node.as_ref().or_else(|| self.node_for_handle.get())
+    }
+
+    fn node_or_create(&self) -> &Arc<Node> {
+        match self.existing_node() {
+            Some(node) => node,
+            // Not entered yet, or ended without ever needing a node.
+            None => self
+                .node_for_handle
+                .get_or_init(|| Node::scope_with(self.deadline.resolve(), self.shield)),
+        }
     }
 }
 
@@ -249,7 +314,9 @@ impl<F> fmt::Debug for Scoped<F> {
             .field("state", &self.state)
             .field(
                 "cancel_called",
-                &self.node.as_ref().map(|node| node.cancel_called()),
+                &self
+                    .existing_node()
+                    .is_some_and(|node| node.cancel_called()),
             )
             .finish_non_exhaustive()
     }
@@ -260,65 +327,115 @@ impl<F: Future> Future for Scoped<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let node = this.node.as_mut().expect(NODE_IN_PLACE);
         match *this.state {
             State::Done => panic!("`Scoped` polled after completion"),
+            State::Running => {
+                let node = this.node.as_ref().expect(NODE_IN_PLACE);
+                this.timer.as_mut().poll(node, cx);
+            }
             State::Unpolled => {
                 *this.state = State::Running;
-                let parent = context::current_scope();
-                // Without a handle nobody else sees the node yet: no lock needed.
-                let deadline = match Arc::get_mut(node) {
-                    Some(node) => {
-                        node.set_parent_mut(parent);
-                        node.deadline_mut()
-                    }
-                    None => {
-                        node.set_parent(parent);
-                        node.deadline()
-                    }
-                };
-                // A deadline already passed cancels on entry. The timer itself is only armed
-                // once the body returns `Pending` (below): a body that completes on its first
-                // poll never touches the backend's timer.
-                if deadline.is_some_and(|deadline| deadline <= current_time()) {
-                    node.cancel_for_deadline();
+                if let Some(polled) = enter(&mut this, cx) {
+                    return polled;
                 }
             }
-            State::Running => this.deadline.as_mut().poll(node, cx),
         }
-        // A shield protects the enclosing scopes of this task while it is up; it can be raised
-        // or lowered through a handle at any time, so follow it on every poll.
-        match (node.shield(), this.protection.is_some()) {
-            (true, false) => *this.protection = Some(Protection::from(node.parent())),
-            (false, true) => *this.protection = None,
-            _ => {}
-        }
-
+        follow_shield(&mut this);
         if let Some(body) = this.body.as_mut().as_pin_mut() {
             let polled = context::poll_in_scope(this.node, || body.poll(cx));
             if let Poll::Ready(value) = polled {
-                this.body.set(None);
-                *this.protection = None;
-                *this.state = State::Done;
-                this.node.as_ref().expect(NODE_IN_PLACE).detach();
-                return Poll::Ready(Some(value));
+                return end(&mut this, Some(value));
             }
         }
-
-        let node = this.node.as_ref().expect(NODE_IN_PLACE);
-        node.register_waker(cx.waker());
-        node.attach();
-        // A deadline may have been moved while the body ran.
-        this.deadline.as_mut().poll(node, cx);
-        if node.is_cancelled() && !node.is_protected() && node.catches() {
-            this.body.set(None);
-            *this.protection = None;
-            *this.state = State::Done;
-            node.mark_caught();
-            node.detach();
-            return Poll::Ready(None);
-        }
-        // Cancelled through an ancestor: leave the drop to the ancestor that catches.
-        Poll::Pending
+        settle(&mut this, cx)
     }
+}
+
+/// The first poll. A scope without a node polls its body first and creates its node only if
+/// the body returns `Pending` or asks for it; returns the outcome when that poll settled it.
+fn enter<F: Future>(
+    this: &mut ScopedProjection<'_, F>,
+    cx: &mut Context<'_>,
+) -> Option<Poll<Option<F::Output>>> {
+    if let Some(node) = this.node_for_handle.take() {
+        node.set_parent(context::current_scope());
+        // A deadline already passed cancels on entry. The timer itself is only armed once the
+        // body returns `Pending`: a body that completes on its first poll never touches the
+        // backend's timer.
+        if node
+            .deadline()
+            .is_some_and(|deadline| deadline <= current_time())
+        {
+            node.cancel_for_deadline();
+        }
+        *this.node = Some(node);
+        return None;
+    }
+    let (deadline, passed) = this.deadline.on_entry();
+    *this.deadline = deadline.map_or(ScopeDeadline::Unset, ScopeDeadline::At);
+    let shield = *this.shield;
+    if passed {
+        let node = Node::entered_scope(deadline, shield, context::current_scope());
+        node.cancel_for_deadline();
+        *this.node = Some(node);
+        return None;
+    }
+    let body = this
+        .body
+        .as_mut()
+        .as_pin_mut()
+        .expect("a scope's body is in place until it ends");
+    let (polled, created) = context::poll_in_new_scope(deadline, shield, || body.poll(cx));
+    if let Poll::Ready(value) = polled {
+        *this.node = created;
+        return Some(end(this, Some(value)));
+    }
+    *this.node = Some(
+        created.unwrap_or_else(|| Node::entered_scope(deadline, shield, context::current_scope())),
+    );
+    follow_shield(this);
+    Some(settle(this, cx))
+}
+
+/// A shield protects the enclosing scopes of this task while it is up; it can be raised or
+/// lowered through a handle at any time, so it is followed on every poll.
+fn follow_shield<F>(this: &mut ScopedProjection<'_, F>) {
+    let node = this.node.as_ref().expect(NODE_IN_PLACE);
+    match (node.shield(), this.protection.is_some()) {
+        (true, false) => *this.protection = Some(Protection::from(node.parent())),
+        (false, true) => *this.protection = None,
+        _ => {}
+    }
+}
+
+/// After a poll of the body that did not complete it: joins the tree, arms the deadline, and
+/// ends the scope if it catches a cancellation.
+fn settle<F: Future>(
+    this: &mut ScopedProjection<'_, F>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<F::Output>> {
+    let node = this.node.as_ref().expect(NODE_IN_PLACE);
+    node.register_waker(cx.waker());
+    node.attach();
+    // A deadline may have been moved while the body ran.
+    this.timer.as_mut().poll(node, cx);
+    if node.is_cancelled() && !node.is_protected() && node.catches() {
+        node.mark_caught();
+        return end(this, None);
+    }
+    // Cancelled through an ancestor: leave the drop to the ancestor that catches.
+    Poll::Pending
+}
+
+fn end<F: Future>(
+    this: &mut ScopedProjection<'_, F>,
+    outcome: Option<F::Output>,
+) -> Poll<Option<F::Output>> {
+    this.body.set(None);
+    *this.protection = None;
+    *this.state = State::Done;
+    if let Some(node) = this.node.as_ref() {
+        node.detach();
+    }
+    Poll::Ready(outcome)
 }

@@ -6,12 +6,16 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
+use super::deadline::ScopeDeadline;
 use super::error::TimeoutError;
 use super::scope::{CancelScope, Scoped};
 use super::CancelHandle;
 
 /// Runs `future` with a timeout: `Some(value)` if it completes within `timeout`, `None` if the
 /// deadline passed first (the future is then dropped at its next `Pending`).
+///
+/// The timeout counts from the first poll (when the scope is entered), as in Trio, not from
+/// this call.
 ///
 /// This is a [`CancelScope`] with a deadline, so it nests with other scopes: an enclosing
 /// scope's earlier deadline applies inside it too, and [`Scoped::handle`] moves the deadline.
@@ -30,7 +34,7 @@ use super::CancelHandle;
 /// # });
 /// ```
 pub fn move_on_after<F: Future>(timeout: Duration, future: F) -> Scoped<F> {
-    CancelScope::new().with_timeout(timeout).run(future)
+    CancelScope::with(ScopeDeadline::After(timeout)).run(future)
 }
 
 /// Like [`move_on_after`], with an absolute deadline on the anyio clock.
@@ -49,10 +53,11 @@ pub fn move_on_after<F: Future>(timeout: Duration, future: F) -> Scoped<F> {
 /// # });
 /// ```
 pub fn move_on_at<F: Future>(deadline: Instant, future: F) -> Scoped<F> {
-    CancelScope::new().with_deadline(deadline).run(future)
+    CancelScope::with(ScopeDeadline::At(deadline)).run(future)
 }
 
 /// Runs `future` with a timeout, failing with [`TimeoutError`] when the deadline passes first.
+/// The timeout counts from the first poll, as with [`move_on_after`].
 ///
 /// Only the deadline produces the error: when an enclosing scope is cancelled instead, this
 /// future does not resolve and the enclosing scope catches, as with any scope.
@@ -145,11 +150,14 @@ impl<F: Future> Future for FailAfter<F> {
     type Output = Result<F::Output, TimeoutError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let deadline = this.inner.handle().deadline();
+        let mut inner = self.project().inner;
         // The scope is not reachable from outside, so only its deadline can make it catch.
-        this.inner
-            .poll(cx)
-            .map(|outcome| outcome.ok_or(TimeoutError { deadline }))
+        match inner.as_mut().poll(cx) {
+            Poll::Ready(Some(value)) => Poll::Ready(Ok(value)),
+            Poll::Ready(None) => Poll::Ready(Err(TimeoutError {
+                deadline: inner.deadline(),
+            })),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }

@@ -199,7 +199,7 @@ pub(crate) fn wake_all(wakers: Vec<Waker>) {
 /// item the scope then drops) check this on every poll and return `Pending` without doing
 /// anything: the scope drops them at once, as [`checkpoint`](crate::checkpoint) does.
 pub(crate) fn scope_cancelled() -> bool {
-    context::with_current_scope(|node| node.is_some_and(|node| node.is_cancelled()))
+    context::current_scope_cancelled()
 }
 
 /// The id of the anyio task being polled, if any.

@@ -17,12 +17,14 @@ use std::time::{Duration, Instant};
 /// assert!(current_time() - start >= Duration::from_millis(5));
 /// # });
 /// ```
+#[inline]
 pub fn current_time() -> Instant {
     crate::context::with_clock(|clock| clock.map(|clock| clock.now())).unwrap_or_else(Instant::now)
 }
 
 /// `now + duration`, or `None` when that is too far away to represent (which callers treat as
 /// "never").
+#[inline]
 pub(crate) fn deadline_after(duration: Duration) -> Option<Instant> {
     current_time().checked_add(duration)
 }

@@ -146,10 +146,14 @@ impl Outer {
     /// Puts the outer scope back and returns the node that was current.
     fn restore(&mut self) -> Option<Arc<Node>> {
         let (scope, nodeless) = (self.scope.take(), self.nodeless.take());
-        CONTEXT.with(|context| {
-            context.nodeless.replace(nodeless);
-            context.scope.replace(scope)
-        })
+        let (ours, inner) = CONTEXT.with(|context| {
+            (
+                context.scope.replace(scope),
+                context.nodeless.replace(nodeless),
+            )
+        });
+        debug_assert!(inner.is_none(), "a nodeless scope outlived its poll");
+        ours
     }
 }
 

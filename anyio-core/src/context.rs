@@ -137,10 +137,15 @@ struct Outer {
 
 impl Outer {
     fn replace_with(node: Option<Arc<Node>>) -> Outer {
-        CONTEXT.with(|context| Outer {
+        CONTEXT.with(|context| Outer::replace_in(context, node))
+    }
+
+    /// Makes `node` the innermost scope of `context`, keeping what it replaces.
+    fn replace_in(context: &TaskContext, node: Option<Arc<Node>>) -> Outer {
+        Outer {
             scope: context.scope.replace(node),
             nodeless: context.nodeless.take(),
-        })
+        }
     }
 
     /// Puts the outer scope back and returns the node that was current.
@@ -250,10 +255,7 @@ pub(crate) fn enter_task(runtime: &Runtime, root: &Arc<Node>) -> TaskGuard {
         backend: context.backend.replace(Some(runtime.backend)),
         clock: context.clock.replace(runtime.clock.clone()),
         task: context.task.replace(Some(root.clone())),
-        outer: Outer {
-            scope: context.scope.replace(Some(root.clone())),
-            nodeless: context.nodeless.take(),
-        },
+        outer: Outer::replace_in(context, Some(root.clone())),
     })
 }
 

@@ -179,3 +179,87 @@ mod outside_anyio_tasks {
             .is_some_and(|name| name.ends_with(" child"))));
     }
 }
+
+#[anyio::test(autojump)]
+async fn an_unnamed_child_is_listed_from_its_spawn_while_it_runs_and_once() {
+    let me = get_current_task().unwrap();
+    task_group(|tg| async move {
+        let children = |me: anyio::TaskId| {
+            get_running_tasks()
+                .into_iter()
+                .filter(|task| task.parent_id == Some(me))
+                .count()
+        };
+        tg.start_soon(sleep_forever())?;
+        // Without a node of its own until it first waits, the group lists it.
+        assert_eq!(children(me.id), 1);
+        anyio::testing::wait_all_tasks_blocked().await;
+        // Waiting, it has its node now, and is listed once.
+        assert_eq!(children(me.id), 1);
+        tg.start_soon(async {})?;
+        anyio::testing::wait_all_tasks_blocked().await;
+        // The child that ended without ever waiting is gone.
+        assert_eq!(children(me.id), 1);
+        tg.cancel();
+        Ok::<_, anyio::SpawnError>(())
+    })
+    .await
+    .unwrap();
+    assert!(get_running_tasks()
+        .iter()
+        .all(|task| task.parent_id != Some(me.id)));
+}
+
+#[anyio::test]
+async fn an_unnamed_child_knows_its_id_and_parent_and_keeps_them_once_it_waits() {
+    let me = get_current_task().unwrap();
+    let seen = task_group(|tg| async move {
+        let handle = tg.spawn(async move { Ok::<_, ()>(()) }).unwrap();
+        handle.await.unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        tg.start_soon(async move {
+            let before = get_current_task().unwrap();
+            anyio::sleep(anyio::Duration::from_millis(1)).await;
+            let after = get_current_task().unwrap();
+            // Spawning a grandchild needs this task's id, not its node.
+            sender.send((before, after)).unwrap();
+        })
+        .unwrap();
+        Ok::<_, ()>(receiver)
+    })
+    .await
+    .unwrap()
+    .recv()
+    .unwrap();
+    let (before, after) = seen;
+    assert_eq!(before, after);
+    assert_eq!(before.parent_id, Some(me.id));
+    assert_eq!(before.name, None);
+    assert_ne!(before.id, me.id);
+}
+
+#[anyio::test(autojump)]
+async fn a_grandchild_spawned_by_a_child_without_a_node_is_listed_under_it() {
+    let (child_id, listed) = task_group(|tg| async move {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        tg.start_soon(async move {
+            let child = get_current_task().unwrap();
+            let listed = task_group(|inner| async move {
+                inner.start_soon(sleep_forever())?;
+                let listed = get_running_tasks()
+                    .iter()
+                    .any(|task| task.parent_id == Some(child.id));
+                inner.cancel();
+                Ok::<_, anyio::SpawnError>(listed)
+            })
+            .await;
+            sender.send((child.id, listed)).unwrap();
+        })?;
+        Ok::<_, anyio::SpawnError>(receiver)
+    })
+    .await
+    .unwrap()
+    .recv()
+    .unwrap();
+    assert_eq!(listed, Ok(true), "grandchild of {child_id} listed");
+}

@@ -570,3 +570,50 @@ async fn many_children_run_in_parallel_and_all_finish() {
     assert_eq!(result, Ok(()));
     assert_eq!(finished.get(), 1000);
 }
+
+/// Regression: a child created its root node only when it first waited, and its body was
+/// dropped after the child left its context, so the virtual timer of a cancelled child's
+/// sleep stayed on the clock and the clock jumped to it.
+#[anyio::test(autojump)]
+async fn a_cancelled_childs_sleep_leaves_the_virtual_clock() {
+    let origin = anyio::current_time();
+    let finished = Flag::new();
+    let finished_in_child = finished.clone();
+    let result = task_group(|tg| async move {
+        tg.start_soon(async move {
+            sleep(Duration::from_millis(400)).await;
+            finished_in_child.set();
+        })?;
+        sleep(Duration::from_millis(250)).await;
+        let group = tg.cancel_handle();
+        tg.start_soon(async move {
+            sleep(Duration::from_millis(50)).await;
+            group.cancel();
+        })?;
+        Ok::<_, SpawnError>(())
+    })
+    .await;
+    assert!(matches!(result, Ok(()) | Err(TaskGroupError::Cancelled)));
+    assert!(!finished.is_set(), "the first child was cancelled");
+    assert_eq!(anyio::current_time() - origin, Duration::from_millis(300));
+}
+
+/// A child without a node of its own yet (an unnamed `start_soon` child) sees its group's
+/// cancellation at a checkpoint that never waits.
+#[anyio::test(autojump)]
+async fn a_child_without_a_node_sees_its_group_cancelled_at_checkpoint_if_cancelled() {
+    let reached = Counter::new();
+    let in_child = reached.clone();
+    let result = task_group(|tg| async move {
+        tg.start_soon(async move {
+            in_child.add();
+            anyio::checkpoint_if_cancelled().await;
+            in_child.add();
+        })?;
+        tg.cancel();
+        Ok::<_, SpawnError>(())
+    })
+    .await;
+    assert!(matches!(result, Ok(()) | Err(TaskGroupError::Cancelled)));
+    assert_eq!(reached.get(), 1);
+}

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use crate::backend::Backend;
 use crate::cancel::node::Node;
+use crate::task::{TaskId, TaskIdentity, TaskInfo};
 use crate::time::virtual_clock::VirtualClock;
 
 /// Everything a poll needs to know, in one thread-local so that entering and leaving a task
@@ -23,8 +24,23 @@ struct TaskContext {
     scope: RefCell<Option<Arc<Node>>>,
     /// The innermost scope when it was entered without a node (see [`poll_in_new_scope`]).
     nodeless: RefCell<Option<Nodeless>>,
-    /// The root node of the task being polled, which holds its identity.
-    task: RefCell<Option<Arc<Node>>>,
+    /// The task being polled.
+    task: RefCell<Option<CurrentTask>>,
+}
+
+/// The task being polled: its root node, which holds its identity, or the identity alone while
+/// it has no node (see [`poll_in_unborn_task`]).
+#[derive(Debug)]
+enum CurrentTask {
+    Root(Arc<Node>),
+    Unborn(UnbornIdentity),
+}
+
+/// Who a task without a root node is; it has no name (named tasks get their node at spawn).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UnbornIdentity {
+    pub(crate) id: TaskId,
+    pub(crate) parent_id: Option<TaskId>,
 }
 
 thread_local! {
@@ -50,6 +66,9 @@ enum Nodeless {
         deadline: Option<Instant>,
         shield: bool,
     },
+    /// The innermost scope is the root of a task that has no node yet; `scope` is the node
+    /// that root is to hang under.
+    UnbornTask(UnbornIdentity),
     /// The node was created during this poll and is now `scope`; `enclosing` is the node it
     /// replaced there, put back when the poll ends.
     Born { enclosing: Option<Arc<Node>> },
@@ -57,15 +76,28 @@ enum Nodeless {
 
 impl TaskContext {
     /// Gives an unborn innermost scope its node, so that `scope` is the innermost scope.
+    /// Returns the node when it is a task's root, which the caller attaches (outside this
+    /// borrow: attaching may wake a parent's waker).
     #[inline]
-    fn create_nodeless(&self) {
+    #[must_use]
+    fn create_nodeless(&self) -> Option<Arc<Node>> {
         let mut nodeless = self.nodeless.borrow_mut();
-        if let Some(Nodeless::Unborn { deadline, shield }) = *nodeless {
-            let enclosing = self.scope.borrow().clone();
-            let node = Node::entered_scope(deadline, shield, enclosing.clone());
-            self.scope.replace(Some(node));
-            *nodeless = Some(Nodeless::Born { enclosing });
-        }
+        let (node, task_root) = match *nodeless {
+            Some(Nodeless::Unborn { deadline, shield }) => {
+                let enclosing = self.scope.borrow().clone();
+                (Node::entered_scope(deadline, shield, enclosing), None)
+            }
+            Some(Nodeless::UnbornTask(UnbornIdentity { id, parent_id })) => {
+                let identity = TaskIdentity::existing(id, parent_id);
+                let node = Node::entered_task(identity, self.scope.borrow().clone());
+                self.task.replace(Some(CurrentTask::Root(node.clone())));
+                (node.clone(), Some(node))
+            }
+            _ => return None,
+        };
+        let enclosing = self.scope.replace(Some(node));
+        *nodeless = Some(Nodeless::Born { enclosing });
+        task_root
     }
 
     /// Whether the innermost scope is effectively cancelled, without creating its node: an
@@ -104,10 +136,14 @@ pub(crate) fn with_clock<R>(f: impl FnOnce(Option<&Arc<VirtualClock>>) -> R) -> 
 /// The innermost cancel scope node of the task being polled (created if the scope has none
 /// yet).
 pub(crate) fn current_scope() -> Option<Arc<Node>> {
-    CONTEXT.with(|context| {
-        context.create_nodeless();
-        context.scope.borrow().clone()
-    })
+    let (scope, task_root) = CONTEXT.with(|context| {
+        let task_root = context.create_nodeless();
+        (context.scope.borrow().clone(), task_root)
+    });
+    if let Some(root) = task_root {
+        root.attach();
+    }
+    scope
 }
 
 /// Whether the innermost cancel scope is effectively cancelled.
@@ -115,14 +151,32 @@ pub(crate) fn current_scope_cancelled() -> bool {
     CONTEXT.with(TaskContext::innermost_cancelled)
 }
 
-/// Runs `f` with the root node of the anyio task being polled, without cloning it.
-pub(crate) fn with_current_task<R>(f: impl FnOnce(Option<&Arc<Node>>) -> R) -> R {
-    CONTEXT.with(|context| f(context.task.borrow().as_ref()))
+/// The id of the anyio task being polled.
+pub(crate) fn current_task_id() -> Option<TaskId> {
+    CONTEXT.with(|context| match context.task.borrow().as_ref()? {
+        CurrentTask::Root(node) => node.task_id(),
+        CurrentTask::Unborn(identity) => Some(identity.id),
+    })
 }
 
-/// The id of the anyio task being polled.
-pub(crate) fn current_task_id() -> Option<crate::task::TaskId> {
-    with_current_task(|task| task.and_then(|node| node.task_id()))
+/// The root node of the anyio task being polled, if it has one (never creates it).
+pub(crate) fn current_task_root() -> Option<Arc<Node>> {
+    CONTEXT.with(|context| match context.task.borrow().as_ref()? {
+        CurrentTask::Root(node) => Some(node.clone()),
+        CurrentTask::Unborn(_) => None,
+    })
+}
+
+/// What introspection shows of the anyio task being polled.
+pub(crate) fn current_task_info() -> Option<TaskInfo> {
+    CONTEXT.with(|context| match context.task.borrow().as_ref()? {
+        CurrentTask::Root(node) => node.task_info(),
+        CurrentTask::Unborn(identity) => Some(TaskInfo {
+            id: identity.id,
+            name: None,
+            parent_id: identity.parent_id,
+        }),
+    })
 }
 
 /// The innermost scope as it was before a node was made current, restored afterwards.
@@ -222,12 +276,16 @@ pub(crate) fn poll_in_new_scope<R>(
             });
         }
     }
-    let outer = CONTEXT.with(|context| {
-        context.create_nodeless();
-        context
+    let (outer, task_root) = CONTEXT.with(|context| {
+        let task_root = context.create_nodeless();
+        let outer = context
             .nodeless
-            .replace(Some(Nodeless::Unborn { deadline, shield }))
+            .replace(Some(Nodeless::Unborn { deadline, shield }));
+        (outer, task_root)
     });
+    if let Some(root) = task_root {
+        root.attach();
+    }
     let mut created = None;
     let polled = {
         let _restore = Restore {
@@ -244,7 +302,7 @@ pub(crate) fn poll_in_new_scope<R>(
 pub(crate) struct TaskGuard {
     backend: Option<Backend>,
     clock: Option<Arc<VirtualClock>>,
-    task: Option<Arc<Node>>,
+    task: Option<CurrentTask>,
     outer: Outer,
 }
 
@@ -254,9 +312,70 @@ pub(crate) fn enter_task(runtime: &Runtime, root: &Arc<Node>) -> TaskGuard {
     CONTEXT.with(|context| TaskGuard {
         backend: context.backend.replace(Some(runtime.backend)),
         clock: context.clock.replace(runtime.clock.clone()),
-        task: context.task.replace(Some(root.clone())),
+        task: context.task.replace(Some(CurrentTask::Root(root.clone()))),
         outer: Outer::replace_in(context, Some(root.clone())),
     })
+}
+
+/// Runs `poll` in the context of a task that has no root node yet: it is `identity` to
+/// introspection, its innermost scope is its root, which is cancelled exactly when `parent` is
+/// (a task's root is never shielded, and without a node nobody can cancel it alone), and code
+/// inside that needs the node creates it under `parent` (see [`Nodeless`]). The context is
+/// restored afterwards, also when `poll` unwinds. Returns the root node if it was created.
+pub(crate) fn poll_in_unborn_task<R>(
+    runtime: &Runtime,
+    identity: UnbornIdentity,
+    parent: Option<Arc<Node>>,
+    poll: impl FnOnce() -> R,
+) -> (R, Option<Arc<Node>>) {
+    struct Restore<'a> {
+        created: &'a mut Option<Arc<Node>>,
+        backend: Option<Backend>,
+        clock: Option<Arc<VirtualClock>>,
+        task: Option<CurrentTask>,
+        outer: Outer,
+    }
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            let (clock, task) = (self.clock.take(), self.task.take());
+            let (outer_scope, outer_nodeless) =
+                (self.outer.scope.take(), self.outer.nodeless.take());
+            let (ours, scope, nodeless) = CONTEXT.with(|context| {
+                context.backend.set(self.backend);
+                (
+                    (context.clock.replace(clock), context.task.replace(task)),
+                    context.scope.replace(outer_scope),
+                    context.nodeless.replace(outer_nodeless),
+                )
+            });
+            let parent = match nodeless {
+                Some(Nodeless::Born { enclosing }) => {
+                    *self.created = scope;
+                    enclosing
+                }
+                _ => scope,
+            };
+            // Dropped outside the thread-local's borrow.
+            drop((ours, parent));
+        }
+    }
+    let mut created = None;
+    let polled = {
+        let _restore = CONTEXT.with(|context| Restore {
+            backend: context.backend.replace(Some(runtime.backend)),
+            clock: context.clock.replace(runtime.clock.clone()),
+            task: context.task.replace(Some(CurrentTask::Unborn(identity))),
+            outer: Outer {
+                scope: context.scope.replace(parent),
+                nodeless: context
+                    .nodeless
+                    .replace(Some(Nodeless::UnbornTask(identity))),
+            },
+            created: &mut created,
+        });
+        poll()
+    };
+    (polled, created)
 }
 
 impl Drop for TaskGuard {

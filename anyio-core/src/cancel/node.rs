@@ -26,6 +26,7 @@ use slab::Slab;
 
 use crate::sweep::SweepSchedule;
 use crate::task::{TaskId, TaskIdentity, TaskInfo};
+use crate::task_group::held::HeldTasks;
 use crate::time::current_time;
 
 const NOT_CANCELLED: u8 = 0;
@@ -89,12 +90,22 @@ pub(crate) struct Node {
     task: Option<TaskIdentity>,
     /// Set when the task of this root node ended: introspection no longer lists it.
     task_ended: AtomicBool,
+    /// Present in a task group's node: what the group keeps of its children, among them the
+    /// ones listed there because they have no node yet.
+    held: Option<Box<Mutex<HeldTasks>>>,
 }
 
 impl Node {
     /// A detached node for a cancel scope or a task group.
     pub(crate) fn scope() -> Arc<Node> {
         Arc::new(Node::new(None, None, false))
+    }
+
+    /// A detached node for a task group.
+    pub(crate) fn group() -> Arc<Node> {
+        let mut node = Node::new(None, None, false);
+        node.held = Some(Box::default());
+        Arc::new(node)
     }
 
     /// A detached node for a cancel scope with this deadline and shield.
@@ -118,6 +129,14 @@ impl Node {
         Arc::new(Node::new(Some(identity), None, false))
     }
 
+    /// The root node of the task `identity`, created while the task runs under `parent`; the
+    /// caller attaches it (see [`Node::set_parent`]).
+    pub(crate) fn entered_task(identity: TaskIdentity, parent: Option<Arc<Node>>) -> Arc<Node> {
+        let mut node = Node::new(Some(identity), None, false);
+        node.set_parent_mut(parent);
+        Arc::new(node)
+    }
+
     fn new(task: Option<TaskIdentity>, deadline: Option<Instant>, shield: bool) -> Node {
         Node {
             link: Mutex::new(Link::default()),
@@ -134,6 +153,7 @@ impl Node {
             waker: AtomicWaker::new(),
             task,
             task_ended: AtomicBool::new(false),
+            held: None,
         }
     }
 
@@ -158,6 +178,11 @@ impl Node {
     /// Marks the task of this root node as ended (see [`Node::task_info`]).
     pub(crate) fn end_task(&self) {
         self.task_ended.store(true, Ordering::Release);
+    }
+
+    /// What the task group owning this node keeps of its children.
+    pub(crate) fn held(&self) -> Option<&Mutex<HeldTasks>> {
+        self.held.as_deref()
     }
 
     /// Pushes the live children of this node onto `out`.

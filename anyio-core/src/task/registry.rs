@@ -1,8 +1,9 @@
 //! The tops of the scope tree, from which [`get_running_tasks`] finds every live task.
 //!
-//! A task spawned into a task group hangs under the group's node from the moment it is
-//! spawned, and the group under the scopes of the task that runs it, so only what has no
-//! anyio task above it needs registering: root tasks (`"main"` of `anyio::run`, a
+//! A task spawned into a task group is listed by the group's node from the moment it is
+//! spawned (as a child node, or in the group's own list while it has no node), and the group
+//! hangs under the scopes of the task that runs it, so only what has no anyio task above it
+//! needs registering: root tasks (`"main"` of `anyio::run`, a
 //! `from_thread` call from a thread no anyio task started) and task groups run outside any
 //! anyio task (in a plain tokio task, say). Those are few, so one lock is enough.
 
@@ -67,7 +68,13 @@ pub fn get_running_tasks() -> Vec<TaskInfo> {
             };
             tasks.push(info);
         }
+        if let Some(held) = node.held() {
+            lock(held).collect_unborn(&mut tasks);
+        }
         node.collect_children(&mut pending);
     }
+    // A child that got its node a moment ago can be found both ways.
+    let mut seen = HashSet::new();
+    tasks.retain(|task| seen.insert(task.id));
     tasks
 }

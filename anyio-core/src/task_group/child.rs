@@ -6,22 +6,64 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use super::listing::{Listed, UnbornChild};
 use super::outcome::{Finish, Outcome};
 use crate::cancel::node::Node;
 use crate::cancel::DeadlineTimer;
-use crate::context::{self, Runtime};
+use crate::context::{self, Runtime, UnbornIdentity};
+use crate::task::TaskId;
 use crate::time::virtual_clock::{poll_tracked, TrackedTask};
+
+/// The root node of a child task, or what it takes to create one.
+///
+/// A task's root node is where cancellation reaches it and where introspection finds it, but
+/// a task that ends without ever waiting needs neither: its group's node tells it whether it
+/// is cancelled, and its group's list shows it (see `listing`). Allocating the node on the
+/// spawning thread and freeing it after the executor thread touched it costs more than the
+/// backend's own spawn, so an unnamed `start_soon` child creates its node only when it first
+/// waits, or when code inside asks for its scope.
+#[derive(Debug)]
+pub(crate) enum Root {
+    Born(Arc<Node>),
+    Unborn(UnbornRoot),
+}
+
+impl Root {
+    /// The root of a new unnamed child of the task calling, and what its group lists of it
+    /// until it has a node. The child runs under its finisher's group node
+    /// ([`Finish::group_node`]).
+    pub(crate) fn unborn() -> (Root, UnbornChild) {
+        let identity = UnbornIdentity {
+            id: TaskId::next(),
+            parent_id: context::current_task_id(),
+        };
+        let listed = Listed::new();
+        let listing = UnbornChild {
+            id: identity.id,
+            parent_id: identity.parent_id,
+            listed: listed.share(),
+        };
+        let root = UnbornRoot { identity, listed };
+        (Root::Unborn(root), listing)
+    }
+}
+
+/// A child's root before it has a node.
+#[derive(Debug)]
+pub(crate) struct UnbornRoot {
+    pub(crate) identity: UnbornIdentity,
+    pub(crate) listed: Listed,
+}
 
 pin_project! {
     /// A task group child as spawned on the backend: polls the task's future in its own anyio
-    /// context under its root node, which catches any cancellation that reaches the task, and
+    /// context under its root, which catches any cancellation that reaches the task, and
     /// reports how the future ended exactly once (also when the runtime drops the task).
-    #[project = ChildTaskProjection]
     pub(crate) struct ChildTask<F: Future, K: Finish<F::Output>> {
         runtime: Runtime,
         // Present on a virtual clock, where it counts this task as runnable or blocked.
         tracked: Option<Arc<TrackedTask>>,
-        node: Arc<Node>,
+        root: Root,
         finisher: Option<K>,
         // A task's deadline can be set through its handle.
         #[pin]
@@ -33,10 +75,14 @@ pin_project! {
     impl<F: Future, K: Finish<F::Output>> PinnedDrop for ChildTask<F, K> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
-            if let Some(finisher) = this.finisher.take() {
+            if this.finisher.is_some() {
                 // The runtime dropped us before the body ended (it is shutting down).
                 this.body.set(None);
-                end(this.node, finisher, Outcome::Cancelled);
+                let root = &*this.root;
+                end(this.finisher, Outcome::Cancelled, || match root {
+                    Root::Born(node) => node.end_task(),
+                    Root::Unborn(unborn) => unborn.listed.ended(),
+                });
             }
             if let Some(tracked) = this.tracked.as_ref() {
                 tracked.exit_done();
@@ -46,12 +92,12 @@ pin_project! {
 }
 
 impl<F: Future, K: Finish<F::Output>> ChildTask<F, K> {
-    pub(crate) fn new(runtime: Runtime, node: Arc<Node>, body: F, finisher: K) -> Self {
+    pub(crate) fn new(runtime: Runtime, root: Root, body: F, finisher: K) -> Self {
         ChildTask {
             // Counted as runnable from the spawn on, so time cannot jump before it first runs.
             tracked: runtime.clock.clone().map(TrackedTask::new),
             runtime,
-            node,
+            root,
             finisher: Some(finisher),
             deadline: DeadlineTimer::new(),
             body: Some(body),
@@ -59,11 +105,14 @@ impl<F: Future, K: Finish<F::Output>> ChildTask<F, K> {
     }
 }
 
-/// Reports how the task ended. Its root node stays in its parent's list until swept (see
+/// Reports how the task ended, once (the first time), after `mark_ended` stopped
+/// introspection from listing it. Its root node stays in its parent's list until swept (see
 /// `cancel::node`): leaving it would take the lock its group's spawner takes.
-fn end<T, K: Finish<T>>(node: &Node, finisher: K, outcome: Outcome<T>) {
-    node.end_task();
-    finisher.finish(outcome);
+fn end<T, K: Finish<T>>(finisher: &mut Option<K>, outcome: Outcome<T>, mark_ended: impl FnOnce()) {
+    if let Some(finisher) = finisher.take() {
+        mark_ended();
+        finisher.finish(outcome);
+    }
 }
 
 impl<F, K> Future for ChildTask<F, K>
@@ -74,41 +123,95 @@ where
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.project();
-        let _entered = context::enter_task(this.runtime, this.node);
+        let mut this = self.project();
+        if this.body.is_none() {
+            return Poll::Ready(());
+        }
         let tracked = this.tracked.clone();
-        poll_tracked(tracked.as_ref(), cx, |cx| poll_child(this, cx))
+        let mut deadline = this.deadline.as_mut();
+        let body = this.body.as_mut();
+        let finisher = this.finisher;
+        // Everything up to the report of the task's end happens inside its context and before
+        // the virtual clock hears that it ended.
+        match this.root {
+            Root::Born(node) => {
+                let _entered = context::enter_task(this.runtime, node);
+                poll_tracked(tracked.as_ref(), cx, |cx| {
+                    deadline.as_mut().poll(node, cx);
+                    let polled = poll_body(body, cx, |cx| wait(node, deadline, cx));
+                    polled.map(|outcome| end(finisher, outcome, || node.end_task()))
+                })
+            }
+            Root::Unborn(unborn) => {
+                let listed = &unborn.listed;
+                let group = finisher.as_ref().and_then(Finish::group_node).cloned();
+                let poll = || {
+                    poll_tracked(tracked.as_ref(), cx, |cx| {
+                        let polled = poll_body(body, cx, |cx| {
+                            // Waiting, the task needs its node: its group's cancellation must
+                            // reach it.
+                            let node = context::current_scope()?;
+                            wait(&node, deadline, cx)
+                        });
+                        polled.map(|outcome| {
+                            end(finisher, outcome, || {
+                                listed.ended();
+                                // It may have got its node during this poll.
+                                if let Some(node) = context::current_task_root() {
+                                    node.end_task();
+                                }
+                            });
+                        })
+                    })
+                };
+                let (polled, born) =
+                    context::poll_in_unborn_task(this.runtime, unborn.identity, group, poll);
+                if let Some(node) = born {
+                    unborn.listed.born();
+                    *this.root = Root::Born(node);
+                }
+                polled
+            }
+        }
     }
 }
 
-fn poll_child<F, K>(mut this: ChildTaskProjection<'_, F, K>, cx: &mut Context<'_>) -> Poll<()>
-where
-    F: Future,
-    K: Finish<F::Output>,
-{
-    let node: &Arc<Node> = this.node;
-    this.deadline.as_mut().poll(node, cx);
-    let Some(body) = this.body.as_mut().as_pin_mut() else {
-        return Poll::Ready(());
+/// Polls the body once; if it waits, asks `wait` whether the task caught a cancellation. Once
+/// the body is done with, it is dropped here, inside the task's context (a virtual timer in it
+/// leaves its task's clock) and before the group hears that the task ended.
+fn poll_body<F: Future>(
+    mut slot: Pin<&mut Option<F>>,
+    cx: &mut Context<'_>,
+    wait: impl FnOnce(&mut Context<'_>) -> Option<Outcome<F::Output>>,
+) -> Poll<Outcome<F::Output>> {
+    let Some(body) = slot.as_mut().as_pin_mut() else {
+        return Poll::Pending;
     };
     let outcome = match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
         Ok(Poll::Ready(value)) => Outcome::Completed(value),
         Err(payload) => Outcome::Panicked(payload),
-        Ok(Poll::Pending) => {
-            node.register_waker(cx.waker());
-            this.deadline.as_mut().poll(node, cx);
-            // The root of a task catches every cancellation that reaches it.
-            if !node.is_cancelled() || node.is_protected() {
-                return Poll::Pending;
-            }
-            node.mark_caught();
-            Outcome::Cancelled
-        }
+        Ok(Poll::Pending) => match wait(cx) {
+            Some(outcome) => outcome,
+            None => return Poll::Pending,
+        },
     };
-    // The body (and whatever it holds) is gone before the group hears that we ended.
-    this.body.set(None);
-    if let Some(finisher) = this.finisher.take() {
-        end(node, finisher, outcome);
+    slot.set(None);
+    Poll::Ready(outcome)
+}
+
+/// The body waits: arranges to be woken when the task's root is cancelled, and catches a
+/// cancellation that already reached it (the root of a task catches every one), unless a
+/// protected region forbids dropping the body now.
+fn wait<T>(
+    node: &Node,
+    deadline: Pin<&mut DeadlineTimer>,
+    cx: &mut Context<'_>,
+) -> Option<Outcome<T>> {
+    node.register_waker(cx.waker());
+    deadline.poll(node, cx);
+    if !node.is_cancelled() || node.is_protected() {
+        return None;
     }
-    Poll::Ready(())
+    node.mark_caught();
+    Some(Outcome::Cancelled)
 }

@@ -2,8 +2,9 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use super::child::ChildTask;
+use super::child::{ChildTask, Root};
 use super::error::{SpawnError, StartError};
+use super::held::HeldChild;
 use super::outcome::{Finish, Outcome, TaskResult};
 use super::shared::{Failure, GroupShared};
 use super::start::{StartFinisher, StartSlot, StartWait, TaskStatus};
@@ -225,14 +226,8 @@ impl<E: Send + 'static> TaskGroup<E> {
         }
     }
 
-    /// Spawns a child with root `node` hanging under `parent`.
-    fn spawn_child<F, K>(
-        &self,
-        mut node: Arc<Node>,
-        parent: Option<Arc<Node>>,
-        future: F,
-        finisher: K,
-    ) -> Result<(), SpawnError>
+    /// Spawns a child with the root `root` asks for.
+    fn spawn_child<F, K>(&self, root: NewRoot, future: F, finisher: K) -> Result<(), SpawnError>
     where
         F: Future + Send + 'static,
         K: Finish<F::Output>,
@@ -241,19 +236,37 @@ impl<E: Send + 'static> TaskGroup<E> {
         if !self.shared.add_child() {
             return Err(SpawnError::GroupFinished);
         }
-        match Arc::get_mut(&mut node) {
-            // `start_soon`: nobody else sees the node yet, so no lock.
-            Some(fresh) => fresh.set_parent_mut(parent),
-            None => node.set_parent(parent),
-        }
-        node.attach();
+        let (root, unborn) = match root {
+            NewRoot::Node { mut node, parent } => {
+                match Arc::get_mut(&mut node) {
+                    // Nobody else sees the node yet, so no lock.
+                    Some(fresh) => fresh.set_parent_mut(parent),
+                    None => node.set_parent(parent),
+                }
+                node.attach();
+                (Root::Born(node), None)
+            }
+            NewRoot::Unborn => {
+                let (root, listing) = Root::unborn();
+                (root, Some(listing))
+            }
+        };
         let backend = runtime.backend;
-        let task = runtime::spawn_held(backend, ChildTask::new(runtime, node, future, finisher));
-        if let Some(task) = task {
-            self.shared.hold(task);
-        }
+        let task = runtime::spawn_held(backend, ChildTask::new(runtime, root, future, finisher));
+        self.shared.hold(HeldChild { task, unborn });
         Ok(())
     }
+}
+
+/// The root a new child starts with.
+enum NewRoot {
+    /// `node`, hanging under `parent`.
+    Node {
+        node: Arc<Node>,
+        parent: Option<Arc<Node>>,
+    },
+    /// None until the child needs one (see [`Root`]).
+    Unborn,
 }
 
 /// Options for one child task; see [`TaskGroup::task`].
@@ -299,8 +312,15 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
         let finisher = SoonFinisher {
             shared: group.shared.clone(),
         };
-        let parent = Some(group.shared.node.clone());
-        group.spawn_child(task_node(self.name), parent, future, finisher)
+        // Named tasks are for introspection, which shows names from their nodes.
+        let root = match self.name {
+            None => NewRoot::Unborn,
+            Some(name) => NewRoot::Node {
+                node: task_node(Some(name)),
+                parent: Some(group.shared.node.clone()),
+            },
+        };
+        group.spawn_child(root, future, finisher)
     }
 
     /// [`TaskGroup::spawn`] with these options.
@@ -335,8 +355,11 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
             slot: slot.clone(),
         };
         let node = task_node(self.name);
-        let parent = Some(group.shared.node.clone());
-        group.spawn_child(node.clone(), parent, future, finisher)?;
+        let root = NewRoot::Node {
+            node: node.clone(),
+            parent: Some(group.shared.node.clone()),
+        };
+        group.spawn_child(root, future, finisher)?;
         Ok(TaskHandle::new(slot, node))
     }
 
@@ -380,7 +403,11 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
             shared: group.shared.clone(),
         };
         let future = task(status);
-        group.spawn_child(node, caller_scope, future, finisher)?;
+        let root = NewRoot::Node {
+            node,
+            parent: caller_scope,
+        };
+        group.spawn_child(root, future, finisher)?;
         StartWait { slot }.await
     }
 }
@@ -403,6 +430,10 @@ impl<R: TaskResult<E>, E: Send + 'static> Finish<R> for SoonFinisher<E> {
             Outcome::Panicked(payload) => Some(Failure::Panic(payload)),
         };
         self.shared.child_done(failure);
+    }
+
+    fn group_node(&self) -> Option<&Arc<Node>> {
+        Some(&self.shared.node)
     }
 }
 

@@ -2,10 +2,9 @@ use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::held::HeldTasks;
+use super::held::{HeldChild, HeldTasks};
 use crate::cancel::node::{lock, Node};
 use crate::context::Runtime;
-use crate::runtime::HeldTask;
 
 /// What a panic unwinds with.
 pub(crate) type PanicPayload = Box<dyn Any + Send>;
@@ -24,8 +23,6 @@ pub(crate) struct GroupShared<E> {
     live: AtomicUsize,
     /// What failed children left; only locked on failure and when the group closes.
     state: Mutex<GroupState<E>>,
-    /// Only locked by spawners and when the group closes.
-    held: Mutex<HeldTasks>,
 }
 
 #[derive(Debug)]
@@ -43,14 +40,13 @@ pub(crate) enum Failure<E> {
 impl<E> GroupShared<E> {
     pub(crate) fn new() -> Arc<GroupShared<E>> {
         Arc::new(GroupShared {
-            node: Node::scope(),
+            node: Node::group(),
             runtime: OnceLock::new(),
             live: AtomicUsize::new(0),
             state: Mutex::new(GroupState {
                 errors: Vec::new(),
                 panic: None,
             }),
-            held: Mutex::new(HeldTasks::default()),
         })
     }
 
@@ -78,9 +74,17 @@ impl<E> GroupShared<E> {
         }
     }
 
-    /// Keeps the handle of a child's backend task until it finished (see `held`).
-    pub(crate) fn hold(&self, task: HeldTask) {
-        lock(&self.held).hold(task);
+    /// Keeps what the spawning side needs of a child until it finished (see `held`). Locked
+    /// by spawners, introspection, and when the group closes.
+    fn held(&self) -> &Mutex<HeldTasks> {
+        self.node
+            .held()
+            .expect("a task group's node keeps its children")
+    }
+
+    /// Keeps a child's backend handle and, while it has no node, its listing (see `held`).
+    pub(crate) fn hold(&self, child: HeldChild) {
+        lock(self.held()).hold(child);
     }
 
     /// Records a failure without ending a child (the body's error).
@@ -144,7 +148,7 @@ impl<E> GroupShared<E> {
         }
         // Every child reported its end; dropping a handle whose task is still returning from
         // that last poll does not disturb it.
-        let held = lock(&self.held).take();
+        let held = lock(self.held()).take();
         drop(held);
         let mut state = lock(&self.state);
         Some((std::mem::take(&mut state.errors), state.panic.take()))

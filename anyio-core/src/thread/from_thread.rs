@@ -11,7 +11,7 @@ use crate::cancel::node::Node;
 use crate::runtime;
 use crate::task::registry::RootRegistration;
 use crate::task::TaskIdentity;
-use crate::task_group::child::ChildTask;
+use crate::task_group::child::{ChildTask, Root};
 use crate::task_group::outcome::{Finish, Outcome};
 
 /// Runs `future` on the event loop this worker thread came from and blocks the thread until it
@@ -63,7 +63,12 @@ where
     let backend = context.runtime.backend;
     runtime::spawn(
         backend,
-        ChildTask::new(context.runtime, node, future, SendOutcome(sender)),
+        ChildTask::new(
+            context.runtime,
+            Root::Born(node),
+            future,
+            SendOutcome(sender),
+        ),
     );
     match receiver.recv() {
         Ok(Outcome::Completed(value)) => Ok(value),

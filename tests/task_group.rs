@@ -605,12 +605,13 @@ async fn a_child_without_a_node_sees_its_group_cancelled_at_checkpoint_if_cancel
     let reached = Counter::new();
     let in_child = reached.clone();
     let result = task_group(|tg| async move {
+        // Cancelled first, so that no executor thread can run the child before.
+        tg.cancel();
         tg.start_soon(async move {
             in_child.add();
             anyio::checkpoint_if_cancelled().await;
             in_child.add();
         })?;
-        tg.cancel();
         Ok::<_, SpawnError>(())
     })
     .await;

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use crate::backend::Backend;
 use crate::cancel::node::Node;
-use crate::task::{TaskId, TaskIdentity, TaskInfo};
+use crate::task::{TaskId, TaskIdentity, TaskInfo, UnbornIdentity};
 use crate::time::virtual_clock::VirtualClock;
 
 /// Everything a poll needs to know, in one thread-local so that entering and leaving a task
@@ -34,13 +34,6 @@ struct TaskContext {
 enum CurrentTask {
     Root(Arc<Node>),
     Unborn(UnbornIdentity),
-}
-
-/// Who a task without a root node is; it has no name (named tasks get their node at spawn).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct UnbornIdentity {
-    pub(crate) id: TaskId,
-    pub(crate) parent_id: Option<TaskId>,
 }
 
 thread_local! {
@@ -87,8 +80,8 @@ impl TaskContext {
                 let enclosing = self.scope.borrow().clone();
                 (Node::entered_scope(deadline, shield, enclosing), None)
             }
-            Some(Nodeless::UnbornTask(UnbornIdentity { id, parent_id })) => {
-                let identity = TaskIdentity::existing(id, parent_id);
+            Some(Nodeless::UnbornTask(identity)) => {
+                let identity = TaskIdentity::from(identity);
                 let node = Node::entered_task(identity, self.scope.borrow().clone());
                 self.task.replace(Some(CurrentTask::Root(node.clone())));
                 (node.clone(), Some(node))
@@ -171,11 +164,7 @@ pub(crate) fn current_task_root() -> Option<Arc<Node>> {
 pub(crate) fn current_task_info() -> Option<TaskInfo> {
     CONTEXT.with(|context| match context.task.borrow().as_ref()? {
         CurrentTask::Root(node) => node.task_info(),
-        CurrentTask::Unborn(identity) => Some(TaskInfo {
-            id: identity.id,
-            name: None,
-            parent_id: identity.parent_id,
-        }),
+        CurrentTask::Unborn(identity) => Some(identity.info()),
     })
 }
 

@@ -100,15 +100,6 @@ impl TaskIdentity {
         }
     }
 
-    /// The identity of an unnamed task that was given its id before it had a node.
-    pub(crate) fn existing(id: TaskId, parent_id: Option<TaskId>) -> TaskIdentity {
-        TaskIdentity {
-            id,
-            name: None,
-            parent_id,
-        }
-    }
-
     pub(crate) fn id(&self) -> TaskId {
         self.id
     }
@@ -118,6 +109,43 @@ impl TaskIdentity {
             id: self.id,
             name: self.name.clone(),
             parent_id: self.parent_id,
+        }
+    }
+}
+
+/// Who a task without a root node is; it has no name (named tasks get their node at spawn).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UnbornIdentity {
+    pub(crate) id: TaskId,
+    pub(crate) parent_id: Option<TaskId>,
+}
+
+impl UnbornIdentity {
+    /// A new unnamed task, child of `parent_id`.
+    pub(crate) fn new(parent_id: Option<TaskId>) -> UnbornIdentity {
+        UnbornIdentity {
+            id: TaskId::next(),
+            parent_id,
+        }
+    }
+
+    /// What introspection shows of it.
+    pub(crate) fn info(self) -> TaskInfo {
+        TaskInfo {
+            id: self.id,
+            name: None,
+            parent_id: self.parent_id,
+        }
+    }
+}
+
+/// The identity a task keeps once it has its root node.
+impl From<UnbornIdentity> for TaskIdentity {
+    fn from(identity: UnbornIdentity) -> TaskIdentity {
+        TaskIdentity {
+            id: identity.id,
+            name: None,
+            parent_id: identity.parent_id,
         }
     }
 }

@@ -9,7 +9,7 @@ mod identity;
 mod in_task;
 pub(crate) mod registry;
 
-pub(crate) use identity::TaskIdentity;
 pub use identity::{get_current_task, TaskId, TaskInfo};
+pub(crate) use identity::{TaskIdentity, UnbornIdentity};
 pub(crate) use in_task::InTask;
 pub use registry::get_running_tasks;

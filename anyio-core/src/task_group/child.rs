@@ -10,8 +10,8 @@ use super::listing::{Listed, UnbornChild};
 use super::outcome::{Finish, Outcome};
 use crate::cancel::node::Node;
 use crate::cancel::DeadlineTimer;
-use crate::context::{self, Runtime, UnbornIdentity};
-use crate::task::TaskId;
+use crate::context::{self, Runtime};
+use crate::task::UnbornIdentity;
 use crate::time::virtual_clock::{poll_tracked, TrackedTask};
 
 /// The root node of a child task, or what it takes to create one.
@@ -33,14 +33,10 @@ impl Root {
     /// until it has a node. The child runs under its finisher's group node
     /// ([`Finish::group_node`]).
     pub(crate) fn unborn() -> (Root, UnbornChild) {
-        let identity = UnbornIdentity {
-            id: TaskId::next(),
-            parent_id: context::current_task_id(),
-        };
+        let identity = UnbornIdentity::new(context::current_task_id());
         let listed = Listed::new();
         let listing = UnbornChild {
-            id: identity.id,
-            parent_id: identity.parent_id,
+            identity,
             listed: listed.share(),
         };
         let root = UnbornRoot { identity, listed };

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use crate::task::{TaskId, TaskInfo};
+use crate::task::{TaskInfo, UnbornIdentity};
 
 /// Flags per block: one cache line.
 const BLOCK: usize = 64;
@@ -83,8 +83,7 @@ impl Listed {
 /// What a group's list keeps of a child that had no node when it was spawned.
 #[derive(Debug)]
 pub(crate) struct UnbornChild {
-    pub(crate) id: TaskId,
-    pub(crate) parent_id: Option<TaskId>,
+    pub(crate) identity: UnbornIdentity,
     pub(crate) listed: Listed,
 }
 
@@ -96,11 +95,7 @@ impl UnbornChild {
 
     /// What introspection shows of it (an unborn child has no name: named ones get a node).
     pub(crate) fn info(&self) -> TaskInfo {
-        TaskInfo {
-            id: self.id,
-            name: None,
-            parent_id: self.parent_id,
-        }
+        self.identity.info()
     }
 }
 

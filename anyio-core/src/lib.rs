@@ -15,13 +15,14 @@
 //!
 //! # Model checking with loom
 //!
-//! The wait-queue, permit, capacity-limiter and memory-stream cores build on a small shim
-//! (`sync::shim`) that swaps `std`'s mutex, atomics and `Arc` for [loom](https://docs.rs/loom)'s
-//! under `--cfg loom`. The models in `anyio-core/tests/loom_*.rs` explore their interleavings
-//! (no backend is needed):
+//! The wait-queue, permit, capacity-limiter and memory-stream cores and a task group's child
+//! count build on a small shim (`sync::shim`) that swaps `std`'s mutex, atomics and `Arc` for
+//! [loom](https://docs.rs/loom)'s under `--cfg loom`. The models in `anyio-core/tests/loom_*.rs`
+//! and the crate's `loom_tests` modules explore their interleavings (no backend is needed):
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom" cargo test -p anyio-core --release --test loom_channel --test loom_limiter
+//! RUSTFLAGS="--cfg loom" cargo test -p anyio-core --release --lib loom_tests
 //! ```
 //!
 //! `LOOM_MAX_PREEMPTIONS` overrides the models' default preemption bound of 3. Use a separate

@@ -70,19 +70,18 @@ impl HeldTask {
 
 /// Spawns a task on `backend` and keeps its handle, for a spawner that drops finished tasks
 /// itself (their memory is then freed on the thread that allocated it). Dropping an
-/// unfinished one may cancel it (smol). `None`: the task is detached, because it will be freed
-/// on the spawning thread anyway (a current-thread runtime).
-pub(crate) fn spawn_held<F>(backend: Backend, future: F) -> Option<HeldTask>
+/// unfinished one may cancel it (smol).
+pub(crate) fn spawn_held<F>(backend: Backend, future: F) -> HeldTask
 where
     F: Future<Output = ()> + Send + 'static,
 {
     match backend {
         #[cfg(feature = "tokio")]
-        Backend::Tokio => anyio_tokio::spawn_held(future).map(HeldTask::Tokio),
+        Backend::Tokio => HeldTask::Tokio(anyio_tokio::spawn_held(future)),
         #[cfg(feature = "smol")]
-        Backend::Smol => Some(HeldTask::Smol(anyio_smol::spawn_held(future))),
+        Backend::Smol => HeldTask::Smol(anyio_smol::spawn_held(future)),
         #[cfg(feature = "async-std")]
-        Backend::AsyncStd => Some(HeldTask::AsyncStd(anyio_asyncstd::spawn_held(future))),
+        Backend::AsyncStd => HeldTask::AsyncStd(anyio_asyncstd::spawn_held(future)),
         #[allow(unreachable_patterns)]
         other => {
             drop(future);

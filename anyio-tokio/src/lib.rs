@@ -50,23 +50,16 @@ pub type HeldTask = tokio::task::JoinHandle<()>;
 
 /// Spawns `future` and keeps a handle to it, so that the spawning side can drop the finished
 /// task itself: a task's memory is freed where its last handle drops, and freeing on the
-/// thread that allocated is much cheaper than on an executor thread. On a current-thread
-/// runtime every task is freed where it was allocated anyway, so the task is detached and
-/// `None` returned.
+/// thread that allocated is much cheaper than on an executor thread.
 ///
 /// # Panics
 ///
 /// Panics if called outside a tokio runtime, as [`spawn`].
-pub fn spawn_held<F>(future: F) -> Option<HeldTask>
+pub fn spawn_held<F>(future: F) -> HeldTask
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let runtime = tokio::runtime::Handle::current();
-    let task = runtime.spawn(future);
-    match runtime.runtime_flavor() {
-        tokio::runtime::RuntimeFlavor::CurrentThread => None,
-        _ => Some(task),
-    }
+    tokio::runtime::Handle::current().spawn(future)
 }
 
 /// Whether the task has finished.

@@ -2,15 +2,15 @@
 //! for [loom](https://docs.rs/loom)'s model-checked versions when built with `--cfg loom`.
 //!
 //! Only the state that the loom models exercise goes through here (wait lists, permits, the
-//! capacity limiter, the channel core). Process-wide counters (handle ids, borrower tokens) stay
+//! capacity limiter, the channel core, a task group's child count). Process-wide counters (handle ids, borrower tokens) stay
 //! on `std` atomics on purpose: loom types cannot live in statics.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 #[cfg(loom)]
 pub(crate) use loom::sync::Arc;
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::Arc;
 

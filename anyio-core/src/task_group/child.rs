@@ -6,7 +6,6 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::listing::{Listed, UnbornChild};
 use super::outcome::{Finish, Outcome};
 use crate::cancel::node::Node;
 use crate::cancel::DeadlineTimer;
@@ -18,37 +17,16 @@ use crate::time::virtual_clock::{poll_tracked, TrackedTask};
 ///
 /// A task's root node is where cancellation reaches it and where introspection finds it, but
 /// a task that ends without ever waiting needs neither: its group's node tells it whether it
-/// is cancelled, and its group's list shows it (see `listing`). Allocating the node on the
+/// is cancelled, and its group's list shows it (see `held`). Allocating the node on the
 /// spawning thread and freeing it after the executor thread touched it costs more than the
 /// backend's own spawn, so an unnamed `start_soon` child creates its node only when it first
 /// waits, or when code inside asks for its scope.
 #[derive(Debug)]
 pub(crate) enum Root {
     Born(Arc<Node>),
-    Unborn(UnbornRoot),
-}
-
-impl Root {
-    /// The root of a new unnamed child of the task calling, and what its group lists of it
-    /// until it has a node. The child runs under its finisher's group node
+    /// Who the task is, until it has a node. It runs under its finisher's group node
     /// ([`Finish::group_node`]).
-    pub(crate) fn unborn() -> (Root, UnbornChild) {
-        let identity = UnbornIdentity::new(context::current_task_id());
-        let listed = Listed::new();
-        let listing = UnbornChild {
-            identity,
-            listed: listed.share(),
-        };
-        let root = UnbornRoot { identity, listed };
-        (Root::Unborn(root), listing)
-    }
-}
-
-/// A child's root before it has a node.
-#[derive(Debug)]
-pub(crate) struct UnbornRoot {
-    pub(crate) identity: UnbornIdentity,
-    pub(crate) listed: Listed,
+    Unborn(UnbornIdentity),
 }
 
 pin_project! {
@@ -74,11 +52,10 @@ pin_project! {
             if this.finisher.is_some() {
                 // The runtime dropped us before the body ended (it is shutting down).
                 this.body.set(None);
-                let root = &*this.root;
-                end(this.finisher, Outcome::Cancelled, || match root {
-                    Root::Born(node) => node.end_task(),
-                    Root::Unborn(unborn) => unborn.listed.ended(),
-                });
+                if let Root::Born(node) = &*this.root {
+                    node.end_task();
+                }
+                end(this.finisher, Outcome::Cancelled);
             }
             if let Some(tracked) = this.tracked.as_ref() {
                 tracked.exit_done();
@@ -99,14 +76,18 @@ impl<F: Future, K: Finish<F::Output>> ChildTask<F, K> {
             body: Some(body),
         }
     }
+
+    /// Its accounting on a virtual clock.
+    pub(crate) fn tracked(&self) -> Option<&Arc<TrackedTask>> {
+        self.tracked.as_ref()
+    }
 }
 
-/// Reports how the task ended, once (the first time), after `mark_ended` stopped
-/// introspection from listing it. Its root node stays in its parent's list until swept (see
-/// `cancel::node`): leaving it would take the lock its group's spawner takes.
-fn end<T, K: Finish<T>>(finisher: &mut Option<K>, outcome: Outcome<T>, mark_ended: impl FnOnce()) {
+/// Reports how the task ended, once (the first time). The caller first stopped
+/// introspection from listing the task's root node, which stays in its parent's list until
+/// swept (see `cancel::node`): leaving it would take the lock its group's spawner takes.
+fn end<T, K: Finish<T>>(finisher: &mut Option<K>, outcome: Outcome<T>) {
     if let Some(finisher) = finisher.take() {
-        mark_ended();
         finisher.finish(outcome);
     }
 }
@@ -135,11 +116,13 @@ where
                 poll_tracked(tracked.as_ref(), cx, |cx| {
                     deadline.as_mut().poll(node, cx);
                     let polled = poll_body(body, cx, |cx| wait(node, deadline, cx));
-                    polled.map(|outcome| end(finisher, outcome, || node.end_task()))
+                    polled.map(|outcome| {
+                        node.end_task();
+                        end(finisher, outcome);
+                    })
                 })
             }
-            Root::Unborn(unborn) => {
-                let listed = &unborn.listed;
+            Root::Unborn(identity) => {
                 let group = finisher.as_ref().and_then(Finish::group_node).cloned();
                 let poll = || {
                     poll_tracked(tracked.as_ref(), cx, |cx| {
@@ -150,20 +133,17 @@ where
                             wait(&node, deadline, cx)
                         });
                         polled.map(|outcome| {
-                            end(finisher, outcome, || {
-                                listed.ended();
-                                // It may have got its node during this poll.
-                                if let Some(node) = context::current_task_root() {
-                                    node.end_task();
-                                }
-                            });
+                            // It may have got its node during this poll.
+                            if let Some(node) = context::current_task_root() {
+                                node.end_task();
+                            }
+                            end(finisher, outcome);
                         })
                     })
                 };
                 let (polled, born) =
-                    context::poll_in_unborn_task(this.runtime, unborn.identity, group, poll);
+                    context::poll_in_unborn_task(this.runtime, *identity, group, poll);
                 if let Some(node) = born {
-                    unborn.listed.born();
                     *this.root = Root::Born(node);
                 }
                 polled

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::child::{ChildTask, Root};
 use super::error::{SpawnError, StartError};
-use super::held::HeldChild;
+use super::held::{HeldChild, Unborn};
 use super::outcome::{Finish, Outcome, TaskResult};
 use super::shared::{Failure, GroupShared};
 use super::start::{StartFinisher, StartSlot, StartWait, TaskStatus};
@@ -14,7 +14,7 @@ use crate::cancel::node::Node;
 use crate::cancel::CancelHandle;
 use crate::context;
 use crate::runtime;
-use crate::task::TaskIdentity;
+use crate::task::{TaskIdentity, UnbornIdentity};
 
 /// A handle to a running [`task_group`](super::task_group), for spawning children into it.
 ///
@@ -236,7 +236,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         if !self.shared.add_child() {
             return Err(SpawnError::GroupFinished);
         }
-        let (root, unborn) = match root {
+        let (root, identity) = match root {
             NewRoot::Node { mut node, parent } => {
                 match Arc::get_mut(&mut node) {
                     // Nobody else sees the node yet, so no lock.
@@ -247,13 +247,15 @@ impl<E: Send + 'static> TaskGroup<E> {
                 (Root::Born(node), None)
             }
             NewRoot::Unborn => {
-                let (root, listing) = Root::unborn();
-                (root, Some(listing))
+                let identity = UnbornIdentity::new(context::current_task_id());
+                (Root::Unborn(identity), Some(identity))
             }
         };
         let backend = runtime.backend;
-        let task = runtime::spawn_held(backend, ChildTask::new(runtime, root, future, finisher));
-        self.shared.hold(HeldChild { task, unborn });
+        let child = ChildTask::new(runtime, root, future, finisher);
+        let unborn = identity.map(|identity| Unborn::new(identity, child.tracked().cloned()));
+        let task = runtime::spawn_held(backend, child);
+        self.shared.hold(HeldChild::new(task, unborn));
         Ok(())
     }
 }
@@ -412,12 +414,12 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
     }
 }
 
-/// Routes a `start_soon` child's outcome to its group.
 /// The root node of a new task named `name`, a child of the task calling.
 fn task_node(name: Option<String>) -> Arc<Node> {
     Node::task(TaskIdentity::new(name, context::current_task_id()))
 }
 
+/// Routes a `start_soon` child's outcome to its group.
 struct SoonFinisher<E> {
     shared: Arc<GroupShared<E>>,
 }

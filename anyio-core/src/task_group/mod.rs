@@ -30,11 +30,11 @@
 //! ```
 
 pub(crate) mod child;
+mod count;
 mod error;
 mod group;
 mod handle;
 pub(crate) mod held;
-mod listing;
 pub(crate) mod outcome;
 mod shared;
 mod start;

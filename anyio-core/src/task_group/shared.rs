@@ -1,7 +1,7 @@
 use std::any::Any;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::count::ChildCount;
 use super::held::{HeldChild, HeldTasks};
 use crate::cancel::node::{lock, Node};
 use crate::context::Runtime;
@@ -9,18 +9,13 @@ use crate::context::Runtime;
 /// What a panic unwinds with.
 pub(crate) type PanicPayload = Box<dyn Any + Send>;
 
-/// The bit of [`GroupShared::live`] set when the group ended; spawning is then an error.
-const CLOSED: usize = 1 << (usize::BITS - 1);
-
 /// The state a task group shares with its handles and children.
 #[derive(Debug)]
 pub(crate) struct GroupShared<E> {
     pub(crate) node: Arc<Node>,
     runtime: OnceLock<Runtime>,
-    /// Children spawned and not yet ended, plus the [`CLOSED`] bit. Only ever changed by
-    /// read-modify-write operations, so spawning and ending a child take no lock, and every
-    /// change is ordered after the group's own last look at it (see [`GroupShared::try_close`]).
-    live: AtomicUsize,
+    /// Children spawned and ended; spawning and ending one take no lock.
+    children: ChildCount,
     /// What failed children left; only locked on failure and when the group closes.
     state: Mutex<GroupState<E>>,
 }
@@ -42,7 +37,7 @@ impl<E> GroupShared<E> {
         Arc::new(GroupShared {
             node: Node::group(),
             runtime: OnceLock::new(),
-            live: AtomicUsize::new(0),
+            children: ChildCount::new(),
             state: Mutex::new(GroupState {
                 errors: Vec::new(),
                 panic: None,
@@ -57,21 +52,7 @@ impl<E> GroupShared<E> {
 
     /// Counts a new child, unless the group has finished.
     pub(crate) fn add_child(&self) -> bool {
-        let mut live = self.live.load(Ordering::Acquire);
-        loop {
-            if live & CLOSED != 0 {
-                return false;
-            }
-            match self.live.compare_exchange_weak(
-                live,
-                live + 1,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return true,
-                Err(actual) => live = actual,
-            }
-        }
+        self.children.add()
     }
 
     /// Keeps what the spawning side needs of a child until it finished (see `held`). Locked
@@ -113,38 +94,21 @@ impl<E> GroupShared<E> {
                 }
             }
         }
-        // Release: the failure recorded above is visible to `try_close` once it sees the count
-        // at zero. Acquire/release on an RMW also orders this after the group's registration
-        // of its waker (see `try_close`), so the wake below is never lost.
-        let last = self.live.fetch_sub(1, Ordering::AcqRel) & !CLOSED == 1;
+        // The failure recorded above is visible to the group once it closes.
+        let wake = self.children.end();
         if failed {
             self.node.cancel();
         }
-        if last {
+        if wake {
             self.node.wake();
         }
     }
 
-    /// Closes the group if no child is alive, handing back what it collected.
-    ///
-    /// The caller registered its waker on the group's node before: the count is first read
-    /// with a read-modify-write, so a child that ends after this look decrements after it in the
-    /// count's modification order, synchronizes with it, and sees that waker when it wakes.
+    /// Closes the group if no child is alive, handing back what it collected. Otherwise the
+    /// child that ends last wakes the group's node, where the caller registered its waker.
     pub(crate) fn try_close(&self) -> Option<(Vec<E>, Option<PanicPayload>)> {
-        let mut live = self.live.fetch_or(0, Ordering::AcqRel);
-        loop {
-            if live & !CLOSED > 0 {
-                return None;
-            }
-            match self.live.compare_exchange_weak(
-                live,
-                live | CLOSED,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => break,
-                Err(actual) => live = actual,
-            }
+        if !self.children.try_close() {
+            return None;
         }
         // Every child reported its end; dropping a handle whose task is still returning from
         // that last poll does not disturb it.
@@ -156,6 +120,6 @@ impl<E> GroupShared<E> {
 
     /// Closes the group whatever its children do (its future was dropped).
     pub(crate) fn close(&self) {
-        self.live.fetch_or(CLOSED, Ordering::AcqRel);
+        self.children.close();
     }
 }

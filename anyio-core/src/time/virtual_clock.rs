@@ -343,6 +343,11 @@ impl TrackedTask {
         }
     }
 
+    /// Whether [`TrackedTask::exit_done`] was called.
+    pub(crate) fn has_exited(&self) -> bool {
+        self.state.load(Ordering::Acquire) == DONE
+    }
+
     /// Call when the task ended (or is dropped).
     pub(crate) fn exit_done(&self) {
         match self.state.swap(DONE, Ordering::AcqRel) {

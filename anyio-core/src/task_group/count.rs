@@ -14,19 +14,21 @@
 //! end, or the last child sees what the group waits for. (Sequentially consistent loads and
 //! stores would do too, but loom cannot check those.)
 
-use crate::sync::shim::{AtomicUsize, Ordering};
+use crate::sync::shim::{AtomicU64, Ordering};
 
 /// The bit of the spawned count set once the group ended; spawning is then refused.
-const CLOSED: usize = 1 << (usize::BITS - 1);
+const CLOSED: u64 = 1 << 63;
 
 /// `awaited` before the group first waits: no end reaches it.
-const NOT_WAITING: usize = usize::MAX;
+const NOT_WAITING: u64 = u64::MAX;
 
 /// A group's spawned and ended children.
 #[derive(Debug)]
 pub(crate) struct ChildCount {
-    /// Children counted in, plus [`CLOSED`]. Written by spawners only.
-    spawned: CacheLine<AtomicUsize>,
+    /// Children counted in, plus [`CLOSED`]. Written by spawners only. Both counts include
+    /// every child the group ever had, and never wrap: 2^63 spawns at a billion a second take
+    /// 292 years (hence 64 bits also where `usize` has 32).
+    spawned: CacheLine<AtomicU64>,
     /// Children ended, and the ended count the group waits for. Written by ending children,
     /// and by the group when it waits.
     ended: CacheLine<Ended>,
@@ -34,8 +36,8 @@ pub(crate) struct ChildCount {
 
 #[derive(Debug)]
 struct Ended {
-    count: AtomicUsize,
-    awaited: AtomicUsize,
+    count: AtomicU64,
+    awaited: AtomicU64,
 }
 
 /// Keeps its value on cache lines of its own (two of them: x86 fetches lines in pairs).
@@ -46,10 +48,10 @@ struct CacheLine<T>(T);
 impl ChildCount {
     pub(crate) fn new() -> ChildCount {
         ChildCount {
-            spawned: CacheLine(AtomicUsize::new(0)),
+            spawned: CacheLine(AtomicU64::new(0)),
             ended: CacheLine(Ended {
-                count: AtomicUsize::new(0),
-                awaited: AtomicUsize::new(NOT_WAITING),
+                count: AtomicU64::new(0),
+                awaited: AtomicU64::new(NOT_WAITING),
             }),
         }
     }

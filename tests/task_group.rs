@@ -593,7 +593,8 @@ async fn a_cancelled_childs_sleep_leaves_the_virtual_clock() {
         Ok::<_, SpawnError>(())
     })
     .await;
-    assert!(matches!(result, Ok(()) | Err(TaskGroupError::Cancelled)));
+    // The body returned before the cancellation: its value stands (see the next test).
+    assert_eq!(result, Ok(()));
     assert!(!finished.is_set(), "the first child was cancelled");
     assert_eq!(anyio::current_time() - origin, Duration::from_millis(300));
 }
@@ -615,6 +616,9 @@ async fn a_child_without_a_node_sees_its_group_cancelled_at_checkpoint_if_cancel
         Ok::<_, SpawnError>(())
     })
     .await;
-    assert!(matches!(result, Ok(()) | Err(TaskGroupError::Cancelled)));
+    // The body returned without waiting, so the cancellation never reached it, and a group
+    // cancelled only while it waits for its children keeps the body's value (as a Trio
+    // nursery ignores a `Cancelled` that arrives while it waits in `__aexit__`).
+    assert_eq!(result, Ok(()));
     assert_eq!(reached.get(), 1);
 }

@@ -18,7 +18,9 @@ use crate::task::registry::RootRegistration;
 /// Runs `body` with a [`TaskGroup`] to spawn children into, and resolves once the body and
 /// every child have ended: no child outlives its group.
 ///
-/// - `Ok(value)`: the body returned `Ok(value)` and nothing failed.
+/// - `Ok(value)`: the body returned `Ok(value)` and nothing failed. A cancellation that reaches
+///   the group only after that, while it waits for its children, cancels them but does not
+///   take the value away (a Trio nursery likewise ignores it).
 /// - `Err(TaskGroupError::Failed(errors))`: the body or children failed. The first failure
 ///   cancels the group (body and children); every error is collected, including errors
 ///   children return while being cancelled.

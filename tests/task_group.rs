@@ -571,6 +571,53 @@ async fn many_children_run_in_parallel_and_all_finish() {
     assert_eq!(finished.get(), 1000);
 }
 
+/// Children that spawn siblings into their own group while it already waits for them (the
+/// body returned at once): the group counts every late child in and waits for it. On a real
+/// clock, so that multi-threaded executors run children while others are spawned. The rare
+/// interleavings of those spawns with the group's look at its counts are the loom model's
+/// (`task_group/count.rs`); this checks the whole path on each backend.
+#[anyio::test]
+async fn children_spawned_by_children_while_the_group_waits_are_all_awaited() {
+    const FIRST: usize = 200;
+    const GENERATIONS: usize = 3;
+    fn spawn_line(
+        tg: anyio::TaskGroup<SpawnError>,
+        generation: usize,
+        finished: Counter,
+    ) -> Result<(), SpawnError> {
+        let group = tg.clone();
+        tg.start_soon(async move {
+            if generation % 2 == 1 {
+                checkpoint().await;
+            }
+            if generation + 1 < GENERATIONS {
+                spawn_line(group, generation + 1, finished.clone())?;
+            }
+            finished.add();
+            Ok(())
+        })
+    }
+    for _ in 0..20 {
+        let finished = Counter::new();
+        let result = task_group(|tg| {
+            let finished = finished.clone();
+            async move {
+                for _ in 0..FIRST {
+                    spawn_line(tg.clone(), 0, finished.clone())?;
+                }
+                Ok::<_, SpawnError>(())
+            }
+        })
+        .await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            finished.get(),
+            FIRST * GENERATIONS,
+            "a child outlived its group"
+        );
+    }
+}
+
 /// Regression: a child created its root node only when it first waited, and its body was
 /// dropped after the child left its context, so the virtual timer of a cancelled child's
 /// sleep stayed on the clock and the clock jumped to it.

@@ -14,58 +14,26 @@
 //! `scripts/bench-report` runs it with the criterion benches and keeps its output in its log;
 //! its numbers do not enter the generated table.
 
+#[path = "common/spawn_join.rs"]
+mod spawn_join;
+
+use std::future::Future;
 use std::time::{Duration, Instant};
 
-use anyio::{task_group, Backend, SpawnError};
+use anyio::Backend;
+use spawn_join::{
+    anyio_task_group, async_std_spawn_await, smol_spawn_await, tokio_join_set, CHILDREN,
+};
 
-const CHILDREN: usize = 10_000;
 /// Groups per measurement, so that one measurement is a few tens of milliseconds.
 const GROUPS: u32 = 10;
 /// Rounds run first and not counted (thread pools start, allocator arenas grow).
 const WARM_UP_ROUNDS: usize = 10;
 
-async fn anyio_groups() {
+/// [`GROUPS`] rounds of one workload, one after the other.
+async fn groups<F: Future<Output = ()>>(round: impl Fn() -> F) {
     for _ in 0..GROUPS {
-        task_group(|tg| async move {
-            for _ in 0..CHILDREN {
-                tg.start_soon(async {})?;
-            }
-            Ok::<_, SpawnError>(())
-        })
-        .await
-        .expect("task group failed");
-    }
-}
-
-async fn smol_groups() {
-    for _ in 0..GROUPS {
-        let tasks: Vec<smol::Task<()>> = (0..CHILDREN).map(|_| smol::spawn(async {})).collect();
-        for task in tasks {
-            task.await;
-        }
-    }
-}
-
-async fn async_std_groups() {
-    for _ in 0..GROUPS {
-        let tasks: Vec<async_std::task::JoinHandle<()>> = (0..CHILDREN)
-            .map(|_| async_std::task::spawn(async {}))
-            .collect();
-        for task in tasks {
-            task.await;
-        }
-    }
-}
-
-async fn tokio_groups() {
-    for _ in 0..GROUPS {
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..CHILDREN {
-            set.spawn(async {});
-        }
-        while let Some(joined) = set.join_next().await {
-            joined.expect("child panicked");
-        }
+        round().await;
     }
 }
 
@@ -118,23 +86,23 @@ fn main() {
     compare(
         "tokio multi-thread",
         rounds,
-        || runtime.block_on(anyio_groups()),
-        || runtime.block_on(tokio_groups()),
+        || runtime.block_on(groups(anyio_task_group)),
+        || runtime.block_on(groups(tokio_join_set)),
     );
     if Backend::Smol.is_available() {
         compare(
             "smol",
             rounds,
-            || anyio::run_with(Backend::Smol, anyio_groups()),
-            || smol::block_on(smol_groups()),
+            || anyio::run_with(Backend::Smol, groups(anyio_task_group)),
+            || smol::block_on(groups(smol_spawn_await)),
         );
     }
     if Backend::AsyncStd.is_available() {
         compare(
             "async-std",
             rounds,
-            || anyio::run_with(Backend::AsyncStd, anyio_groups()),
-            || async_std::task::block_on(async_std_groups()),
+            || anyio::run_with(Backend::AsyncStd, groups(anyio_task_group)),
+            || async_std::task::block_on(groups(async_std_spawn_await)),
         );
     }
 }

@@ -14,67 +14,23 @@
 // `criterion_group!` generates an undocumented `pub fn`.
 #![allow(missing_docs)]
 
+#[path = "common/spawn_join.rs"]
+mod spawn_join;
+
+use std::future::Future;
 use std::time::{Duration, Instant};
 
-use anyio::{task_group, Backend, SpawnError};
+use anyio::Backend;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use spawn_join::{
+    anyio_task_group, async_std_spawn_await, smol_spawn_await, tokio_join_set, CHILDREN,
+};
 
-const CHILDREN: usize = 10_000;
-
-/// One spawn + join of `CHILDREN` no-op children through a task group.
-async fn anyio_spawn_join() {
-    task_group(|tg| async move {
-        for _ in 0..CHILDREN {
-            tg.start_soon(async {})?;
-        }
-        Ok::<_, SpawnError>(())
-    })
-    .await
-    .expect("task group failed");
-}
-
-async fn anyio_batches(iters: u64) -> Duration {
+/// Times `iters` rounds run one after the other.
+async fn rounds<F: Future<Output = ()>>(iters: u64, round: impl Fn() -> F) -> Duration {
     let start = Instant::now();
     for _ in 0..iters {
-        anyio_spawn_join().await;
-    }
-    start.elapsed()
-}
-
-async fn tokio_join_set(iters: u64) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..CHILDREN {
-            set.spawn(async {});
-        }
-        while let Some(joined) = set.join_next().await {
-            joined.expect("child panicked");
-        }
-    }
-    start.elapsed()
-}
-
-async fn smol_spawn(iters: u64) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        let tasks: Vec<smol::Task<()>> = (0..CHILDREN).map(|_| smol::spawn(async {})).collect();
-        for task in tasks {
-            task.await;
-        }
-    }
-    start.elapsed()
-}
-
-async fn async_std_spawn(iters: u64) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        let tasks: Vec<async_std::task::JoinHandle<()>> = (0..CHILDREN)
-            .map(|_| async_std::task::spawn(async {}))
-            .collect();
-        for task in tasks {
-            task.await;
-        }
+        round().await;
     }
     start.elapsed()
 }
@@ -92,10 +48,10 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     group.bench_function("tokio/anyio_task_group", |b| {
-        b.iter_custom(|iters| rt.block_on(anyio_batches(iters)));
+        b.iter_custom(|iters| rt.block_on(rounds(iters, anyio_task_group)));
     });
     group.bench_function("tokio/JoinSet", |b| {
-        b.iter_custom(|iters| rt.block_on(tokio_join_set(iters)));
+        b.iter_custom(|iters| rt.block_on(rounds(iters, tokio_join_set)));
     });
 
     // The same on a current-thread runtime: no cross-core traffic, so it isolates the CPU cost
@@ -105,18 +61,18 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     group.bench_function("tokio-current-thread/anyio_task_group", |b| {
-        b.iter_custom(|iters| local.block_on(anyio_batches(iters)));
+        b.iter_custom(|iters| local.block_on(rounds(iters, anyio_task_group)));
     });
     group.bench_function("tokio-current-thread/JoinSet", |b| {
-        b.iter_custom(|iters| local.block_on(tokio_join_set(iters)));
+        b.iter_custom(|iters| local.block_on(rounds(iters, tokio_join_set)));
     });
 
     if Backend::Smol.is_available() {
         group.bench_function("smol/anyio_task_group", |b| {
-            b.iter_custom(|iters| anyio::run_with(Backend::Smol, anyio_batches(iters)));
+            b.iter_custom(|iters| anyio::run_with(Backend::Smol, rounds(iters, anyio_task_group)));
         });
         group.bench_function("smol/spawn_await", |b| {
-            b.iter_custom(|iters| smol::block_on(smol_spawn(iters)));
+            b.iter_custom(|iters| smol::block_on(rounds(iters, smol_spawn_await)));
         });
     } else {
         eprintln!("smol backend not compiled in: run with `--features full` to bench it");
@@ -124,10 +80,12 @@ fn bench(c: &mut Criterion) {
 
     if Backend::AsyncStd.is_available() {
         group.bench_function("async-std/anyio_task_group", |b| {
-            b.iter_custom(|iters| anyio::run_with(Backend::AsyncStd, anyio_batches(iters)));
+            b.iter_custom(|iters| {
+                anyio::run_with(Backend::AsyncStd, rounds(iters, anyio_task_group))
+            });
         });
         group.bench_function("async-std/spawn_await", |b| {
-            b.iter_custom(|iters| async_std::task::block_on(async_std_spawn(iters)));
+            b.iter_custom(|iters| async_std::task::block_on(rounds(iters, async_std_spawn_await)));
         });
     } else {
         eprintln!("async-std backend not compiled in: run with `--features full` to bench it");

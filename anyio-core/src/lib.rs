@@ -76,6 +76,9 @@ pub use run::{run, run_with, try_run_with};
 #[cfg(unix)]
 pub use signal::open_signal_receiver;
 pub use streams::memory::{create_memory_object_stream, MemoryReceiveStream, MemorySendStream};
+#[cfg(loom)]
+#[doc(hidden)]
+pub use sync::shim::loom_model;
 pub use sync::{CapacityLimiter, Condition, Event, Lock, Mutex, ResourceGuard, Semaphore};
 pub use task::{get_current_task, get_running_tasks, TaskId, TaskInfo};
 pub use task_group::{

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
+use anyio_core::loom_model as model;
 use anyio_core::streams::memory::{
     create_memory_object_stream, ReceiveError, SendError, TryReceiveError,
 };
@@ -25,14 +26,6 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
         Poll::Ready(value) => Some(value),
         Poll::Pending => None,
     }
-}
-
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
 }
 
 /// A rendezvous send races a receiver that is dropped after one poll: the item reaches

@@ -11,6 +11,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use anyio_core::loom_model as model;
 use anyio_core::sync::{Borrower, CapacityLimiter, Lock, Semaphore};
 use loom::future::block_on;
 use loom::sync::atomic::{AtomicUsize, Ordering};
@@ -26,14 +27,6 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
         Poll::Ready(value) => Some(value),
         Poll::Pending => None,
     }
-}
-
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
 }
 
 /// One token, three borrowers, one of them dropped after one poll: never two holders at once,

@@ -38,3 +38,16 @@ impl<T> Mutex<T> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+/// Checks the loom model `f` with the models' default preemption bound of 3, unless
+/// `LOOM_MAX_PREEMPTIONS` sets one. Public (hidden) only under `--cfg loom`, for the crate's
+/// own models and those in `anyio-core/tests/loom_*.rs`.
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn loom_model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}

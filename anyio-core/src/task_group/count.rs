@@ -124,13 +124,7 @@ mod loom_tests {
     use loom::sync::{Arc, Notify};
     use loom::thread;
 
-    fn model(f: impl Fn() + Sync + Send + 'static) {
-        let mut builder = loom::model::Builder::new();
-        if builder.preemption_bound.is_none() {
-            builder.preemption_bound = Some(3);
-        }
-        builder.check(f);
-    }
+    use crate::sync::shim::loom_model as model;
 
     /// Children end while another child spawns a sibling and the group waits: the group is
     /// always woken, and it closes only after every child it counted in ended.

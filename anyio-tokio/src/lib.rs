@@ -42,7 +42,8 @@ pub fn spawn<F>(future: F)
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    drop(tokio::runtime::Handle::current().spawn(future));
+    // Dropping the handle detaches the task.
+    drop(spawn_held(future));
 }
 
 /// A task spawned with [`spawn_held`]. Dropping it detaches the task.

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use crate::backend::Backend;
 use crate::cancel::node::Node;
+use crate::task::runs::RunId;
 use crate::task::{TaskId, TaskIdentity, TaskInfo, UnbornIdentity};
 use crate::time::virtual_clock::VirtualClock;
 
@@ -19,6 +20,8 @@ use crate::time::virtual_clock::VirtualClock;
 /// looks the thread-local up once, not once per part.
 struct TaskContext {
     backend: Cell<Option<Backend>>,
+    /// The `run` call that owns the task.
+    run: Cell<Option<RunId>>,
     clock: RefCell<Option<Arc<VirtualClock>>>,
     /// The innermost scope node.
     scope: RefCell<Option<Arc<Node>>>,
@@ -40,6 +43,7 @@ thread_local! {
     static CONTEXT: TaskContext = const {
         TaskContext {
             backend: Cell::new(None),
+            run: Cell::new(None),
             clock: RefCell::new(None),
             scope: RefCell::new(None),
             nodeless: RefCell::new(None),
@@ -113,6 +117,11 @@ impl TaskContext {
 /// The backend recorded by the enclosing anyio task or `run_with`, if any.
 pub(crate) fn backend() -> Option<Backend> {
     CONTEXT.with(|context| context.backend.get())
+}
+
+/// The `run` call that owns the current task, if any.
+pub(crate) fn run() -> Option<RunId> {
+    CONTEXT.with(|context| context.run.get())
 }
 
 /// The virtual clock the current task runs on, if any.
@@ -290,6 +299,7 @@ pub(crate) fn poll_in_new_scope<R>(
 #[derive(Debug)]
 pub(crate) struct TaskGuard {
     backend: Option<Backend>,
+    run: Option<RunId>,
     clock: Option<Arc<VirtualClock>>,
     task: Option<CurrentTask>,
     outer: Outer,
@@ -300,6 +310,7 @@ pub(crate) struct TaskGuard {
 pub(crate) fn enter_task(runtime: &Runtime, root: &Arc<Node>) -> TaskGuard {
     CONTEXT.with(|context| TaskGuard {
         backend: context.backend.replace(Some(runtime.backend)),
+        run: context.run.replace(runtime.run),
         clock: context.clock.replace(runtime.clock.clone()),
         task: context.task.replace(Some(CurrentTask::Root(root.clone()))),
         outer: Outer::replace_in(context, Some(root.clone())),
@@ -320,6 +331,7 @@ pub(crate) fn poll_in_unborn_task<R>(
     struct Restore<'a> {
         created: &'a mut Option<Arc<Node>>,
         backend: Option<Backend>,
+        run: Option<RunId>,
         clock: Option<Arc<VirtualClock>>,
         task: Option<CurrentTask>,
         outer: Outer,
@@ -331,6 +343,7 @@ pub(crate) fn poll_in_unborn_task<R>(
                 (self.outer.scope.take(), self.outer.nodeless.take());
             let (ours, scope, nodeless) = CONTEXT.with(|context| {
                 context.backend.set(self.backend);
+                context.run.set(self.run);
                 (
                     (context.clock.replace(clock), context.task.replace(task)),
                     context.scope.replace(outer_scope),
@@ -352,6 +365,7 @@ pub(crate) fn poll_in_unborn_task<R>(
     let polled = {
         let _restore = CONTEXT.with(|context| Restore {
             backend: context.backend.replace(Some(runtime.backend)),
+            run: context.run.replace(runtime.run),
             clock: context.clock.replace(runtime.clock.clone()),
             task: context.task.replace(Some(CurrentTask::Unborn(identity))),
             outer: Outer {
@@ -372,6 +386,7 @@ impl Drop for TaskGuard {
         let (clock, task) = (self.clock.take(), self.task.take());
         let ours = CONTEXT.with(|context| {
             context.backend.set(self.backend);
+            context.run.set(self.run);
             (context.clock.replace(clock), context.task.replace(task))
         });
         let scope = self.outer.restore();
@@ -386,6 +401,9 @@ impl Drop for TaskGuard {
 pub(crate) struct Runtime {
     pub(crate) backend: Backend,
     pub(crate) clock: Option<Arc<VirtualClock>>,
+    /// The `run` call that owns the task; `None` in a runtime anyio did not start (a plain
+    /// `#[tokio::main]`), which then owns the task itself.
+    pub(crate) run: Option<RunId>,
 }
 
 impl Runtime {
@@ -396,6 +414,7 @@ impl Runtime {
         Runtime {
             backend: crate::backend::require_backend(),
             clock: clock(),
+            run: run(),
         }
     }
 }

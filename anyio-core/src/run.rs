@@ -5,11 +5,17 @@ use std::sync::Arc;
 use crate::backend::{Backend, BackendUnavailable};
 use crate::context::Runtime;
 use crate::runtime;
+use crate::task::runs::RunGuard;
 use crate::task::InTask;
 use crate::time::virtual_clock::VirtualClock;
 
 /// Runs `future` to completion on the default backend (the first compiled in of tokio, smol,
 /// async-std) and returns its output. The future runs as the root anyio task, named `"main"`.
+///
+/// No anyio task outlives this call: it returns once `future` and every task started inside
+/// it have ended, including the children of a task group whose future foreign code dropped
+/// (they are cancelled then, and may still run their cleanup) and tasks started for worker
+/// threads by [`from_thread::run`](crate::from_thread::run).
 ///
 /// # Panics
 ///
@@ -32,7 +38,8 @@ pub fn run<F: Future>(future: F) -> F::Output {
     run_with(backend, future)
 }
 
-/// Runs `future` to completion on `backend`.
+/// Runs `future` to completion on `backend`; as [`run`], it returns once every task started
+/// inside has ended.
 ///
 /// # Panics
 ///
@@ -80,9 +87,17 @@ pub(crate) fn run_in<F: Future>(
     future: F,
 ) -> Result<F::Output, BackendUnavailable> {
     let backend = backend.ensure_available()?;
-    let runtime = Runtime { backend, clock };
-    Ok(runtime::block_on(
+    let run = RunGuard::begin();
+    let runtime = Runtime {
         backend,
-        InTask::new(runtime, "main", future),
-    ))
+        clock,
+        run: Some(run.id()),
+    };
+    let main = InTask::new(runtime, "main", future);
+    Ok(runtime::block_on(backend, async {
+        let output = main.await;
+        // Tasks whose owner did not wait for them (see `task::runs`) end before the run does.
+        run.stragglers_ended().await;
+        output
+    }))
 }

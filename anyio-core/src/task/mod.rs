@@ -8,6 +8,7 @@
 mod identity;
 mod in_task;
 pub(crate) mod registry;
+pub(crate) mod runs;
 
 pub use identity::{get_current_task, TaskId, TaskInfo};
 pub(crate) use identity::{TaskIdentity, UnbornIdentity};

@@ -115,6 +115,16 @@ impl ChildCount {
     pub(crate) fn close(&self) {
         self.spawned.0.fetch_or(CLOSED, Ordering::AcqRel);
     }
+
+    /// After [`ChildCount::close`]: whether every child counted in was counted out. If not,
+    /// the end that completes the count asks for a wake, as for [`ChildCount::try_close`]. A
+    /// spawn refused meanwhile counts in for a moment, so the spawner must wake the waiter
+    /// once it has counted itself out again.
+    pub(crate) fn all_ended(&self) -> bool {
+        let spawned = self.spawned.0.load(Ordering::Acquire) & !CLOSED;
+        self.ended.0.awaited.swap(spawned, Ordering::AcqRel);
+        self.ended.0.count.load(Ordering::Acquire) >= spawned
+    }
 }
 
 #[cfg(all(test, loom))]
@@ -194,6 +204,44 @@ mod loom_tests {
                 "closed while a child ran"
             );
             spawner.join().unwrap();
+        });
+    }
+
+    /// A group dropped while a child ends and a sibling spawns: whoever waits for the dropped
+    /// group's children is woken once all of them ended, also past a refused spawn.
+    #[test]
+    fn a_dropped_group_sees_its_last_child_end() {
+        model(|| {
+            let count = Arc::new(ChildCount::new());
+            let woken = Arc::new(Notify::new());
+            let done = Arc::new(Counter::new(0));
+            assert!(count.add());
+            let child = {
+                let (count, woken, done) = (count.clone(), woken.clone(), done.clone());
+                thread::spawn(move || {
+                    let mut ends = 1;
+                    if count.add() {
+                        ends += 1;
+                    } else {
+                        // The refused spawn counted in for a moment (see `all_ended`).
+                        woken.notify();
+                    }
+                    for _ in 0..ends {
+                        done.fetch_add(1, Ordering::Relaxed);
+                        if count.end() {
+                            woken.notify();
+                        }
+                    }
+                })
+            };
+            count.close();
+            while !count.all_ended() {
+                woken.wait();
+            }
+            let ended = done.load(Ordering::Relaxed);
+            assert!(ended >= 1, "a child was still running");
+            child.join().unwrap();
+            assert_eq!(ended, done.load(Ordering::Relaxed), "a child ended late");
         });
     }
 }

@@ -9,6 +9,7 @@ use pin_project_lite::pin_project;
 
 use super::error::TaskGroupError;
 use super::handle::TaskGroup;
+use super::orphan;
 use super::shared::{Failure, GroupShared};
 use crate::cancel::node::{Node, Protection};
 use crate::cancel::DeadlineTimer;
@@ -37,8 +38,11 @@ use crate::task::registry::RootRegistration;
 /// returned in that case, so nothing is lost.
 ///
 /// Dropping the group future by other means (outside any anyio scope, say in a plain
-/// `tokio::select!`) cancels the children but cannot wait for them: they end in the
-/// background at their next `Pending`.
+/// `tokio::select!` or `futures::future::select`) cancels the children but cannot wait for
+/// them: each is dropped at its next `Pending` on its executor (a `finally` cleanup or
+/// shielded scope inside it still runs to its end first). They stay listed by
+/// [`get_running_tasks`](crate::get_running_tasks) until they ended, and the
+/// [`run`](crate::run) call that owns them returns only after that.
 ///
 /// # Examples
 ///
@@ -69,6 +73,7 @@ where
     let body = body(TaskGroup::new(shared.clone()));
     TaskGroupFuture {
         shared,
+        abandon: orphan::abandon::<E>,
         started: false,
         finished: false,
         protection: None,
@@ -84,6 +89,9 @@ pin_project! {
     #[must_use = "futures do nothing unless awaited"]
     pub struct TaskGroupFuture<Fut, T, E> {
         shared: Arc<GroupShared<E>>,
+        // What a drop before the end does; a function pointer because `Drop` cannot ask for
+        // the `E: Send + 'static` that watching the children needs.
+        abandon: fn(&Arc<GroupShared<E>>),
         started: bool,
         finished: bool,
         // Held from the first poll until every child ended: enclosing scopes must not drop the
@@ -102,13 +110,13 @@ pin_project! {
     impl<Fut, T, E> PinnedDrop for TaskGroupFuture<Fut, T, E> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if !*this.finished {
-                // Dropped from outside anyio's scopes: the children are cancelled but cannot
-                // be awaited.
-                this.shared.close();
-                this.shared.node.cancel();
+            if *this.finished {
+                this.shared.node.detach();
+            } else {
+                // Dropped from outside anyio's scopes: the children are cancelled, and
+                // watched until they ended since this cannot wait for them.
+                (this.abandon)(this.shared);
             }
-            this.shared.node.detach();
         }
     }
 }

@@ -35,6 +35,7 @@ mod error;
 mod group;
 mod handle;
 pub(crate) mod held;
+mod orphan;
 pub(crate) mod outcome;
 mod shared;
 mod start;

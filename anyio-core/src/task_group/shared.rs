@@ -50,9 +50,20 @@ impl<E> GroupShared<E> {
         self.runtime.get_or_init(Runtime::current)
     }
 
+    /// The runtime, if the group ever ran or spawned.
+    pub(crate) fn runtime_if_set(&self) -> Option<&Runtime> {
+        self.runtime.get()
+    }
+
     /// Counts a new child, unless the group has finished.
     pub(crate) fn add_child(&self) -> bool {
-        self.children.add()
+        if self.children.add() {
+            return true;
+        }
+        // The refused child counted in for a moment; whoever waits for a dropped group's
+        // children may have seen it (see `ChildCount::all_ended`).
+        self.node.wake();
+        false
     }
 
     /// Keeps what the spawning side needs of a child until it finished (see `held`). Locked
@@ -121,5 +132,11 @@ impl<E> GroupShared<E> {
     /// Closes the group whatever its children do (its future was dropped).
     pub(crate) fn close(&self) {
         self.children.close();
+    }
+
+    /// After [`GroupShared::close`]: whether every child ended. If not, the last one to end
+    /// wakes the group's node.
+    pub(crate) fn all_ended(&self) -> bool {
+        self.children.all_ended()
     }
 }

@@ -1,0 +1,81 @@
+//! The children of a task group whose future was dropped before they ended.
+//!
+//! Foreign code can drop a group's future at any `Pending` (a `select`, a foreign timeout),
+//! outside every anyio scope, and a destructor cannot wait. The group then closes and cancels
+//! its children, which end at their next `Pending` (a `finally` cleanup or a shielded scope
+//! in them still runs to its end), and hands the waiting over to an [`Orphans`] watch, woken
+//! by the children's ends as the group itself would have been. Until the last child ended
+//! the watch keeps the group's node in the scope tree and among its tops, so introspection
+//! still lists the children, and keeps the group's `run` call from returning (see
+//! `task::runs`).
+
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Wake, Waker};
+
+use super::shared::GroupShared;
+use crate::cancel::node::lock;
+use crate::task::registry::RootRegistration;
+use crate::task::runs::Straggler;
+
+/// Waits for the children of a dropped group; the group's node wakes it.
+struct Orphans<E> {
+    // Weak: the node holding this watch's waker belongs to the group.
+    group: Weak<GroupShared<E>>,
+    /// Dropped once every child ended.
+    keep: Mutex<Option<Keep>>,
+}
+
+/// What the watch keeps while children run.
+struct Keep {
+    _listed: RootRegistration,
+    _run: Option<Straggler>,
+}
+
+/// Closes and cancels the group of a dropped future, and watches its children until they
+/// ended; then the group's node leaves the scope tree.
+pub(crate) fn abandon<E: Send + 'static>(group: &Arc<GroupShared<E>>) {
+    group.close();
+    group.node.cancel();
+    if group.all_ended() {
+        group.node.detach();
+        return;
+    }
+    let run = group.runtime_if_set().and_then(|runtime| runtime.run);
+    let watch = Arc::new(Orphans {
+        group: Arc::downgrade(group),
+        keep: Mutex::new(Some(Keep {
+            _listed: RootRegistration::new(group.node.clone()),
+            _run: run.and_then(Straggler::join),
+        })),
+    });
+    group.node.register_waker(&Waker::from(watch.clone()));
+    // A child that ended before the waker was in place did not see it.
+    watch.check();
+}
+
+impl<E: Send + 'static> Orphans<E> {
+    fn check(&self) {
+        let Some(group) = self.group.upgrade() else {
+            return;
+        };
+        if !group.all_ended() {
+            return;
+        }
+        let kept = lock(&self.keep).take();
+        if kept.is_some() {
+            group.node.detach();
+        }
+        // Released outside the lock: the run may end as a result.
+        drop(kept);
+    }
+}
+
+impl<E: Send + 'static> Wake for Orphans<E> {
+    fn wake(self: Arc<Self>) {
+        self.check();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.check();
+    }
+}

@@ -133,3 +133,86 @@ async fn outside_a_worker_thread_every_call_is_an_error() {
         .to_string()
         .contains("to_thread::run_sync"));
 }
+
+/// A worker thread abandoned by its cancelled caller calls back after `run_with` returned: the
+/// closure must not run (smol's and async-std's global executors would still run it), and the
+/// call reports that the event loop is gone, on every backend.
+#[test]
+fn a_call_back_after_the_run_ended_does_not_run_and_reports_it() {
+    for backend in anyio::Backend::available() {
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let (result_tx, result_rx) = std::sync::mpsc::channel();
+        let ran = Flag::new();
+        let ran_in_thread = ran.clone();
+        anyio::run_with(backend, async move {
+            let released = move_on_after(
+                Duration::from_millis(5),
+                to_thread::ToThread::new()
+                    .abandon_on_cancel(true)
+                    .run_sync(move || {
+                        // tokio's runtime waits for its blocking threads as it shuts down, so
+                        // this one cannot wait for the run to return; it calls back once the
+                        // run has returned or is shutting down, either way after it ended.
+                        let _ = go_rx.recv_timeout(StdDuration::from_millis(100));
+                        let result = from_thread::run_sync(move || ran_in_thread.set());
+                        result_tx.send(result).unwrap();
+                    }),
+            )
+            .await;
+            assert_eq!(released, None, "the caller was not released");
+        });
+        let _ = go_tx.send(());
+        let result = result_rx
+            .recv_timeout(StdDuration::from_secs(10))
+            .expect("the worker thread never called back");
+        assert_eq!(result, Err(FromThreadError::RuntimeStopped), "{backend:?}");
+        assert!(
+            !ran.is_set(),
+            "{backend:?}: the closure ran after the run ended"
+        );
+    }
+}
+
+/// A call back that starts while the run is still going is waited for by the run: the run does
+/// not return while the callee runs.
+#[test]
+fn the_run_waits_for_a_call_back_in_progress() {
+    for backend in anyio::Backend::available() {
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel::<()>();
+        let finished = Flag::new();
+        let finished_in_callee = finished.clone();
+        anyio::run_with(backend, async move {
+            let released = move_on_after(
+                Duration::from_millis(5),
+                to_thread::ToThread::new()
+                    .abandon_on_cancel(true)
+                    .run_sync(move || {
+                        go_rx.recv().unwrap();
+                        // The caller is gone; its scope is cancelled, yet the callee's shielded
+                        // part still runs, and the run must wait for it.
+                        let _ = from_thread::run(async move {
+                            anyio::CancelScope::new()
+                                .shielded(true)
+                                .run(async move {
+                                    entered_tx.send(()).unwrap();
+                                    sleep(Duration::from_millis(20)).await;
+                                    finished_in_callee.set();
+                                })
+                                .await;
+                        });
+                    }),
+            )
+            .await;
+            assert_eq!(released, None);
+            go_tx.send(()).unwrap();
+            // The callee has started before the main task returns.
+            let entered = to_thread::run_sync(move || entered_rx.recv()).await;
+            assert!(entered.is_ok());
+        });
+        assert!(
+            finished.is_set(),
+            "{backend:?}: the run returned before its callee ended"
+        );
+    }
+}

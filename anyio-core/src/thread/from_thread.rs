@@ -10,6 +10,7 @@ use super::worker;
 use crate::cancel::node::Node;
 use crate::runtime;
 use crate::task::registry::RootRegistration;
+use crate::task::runs::Straggler;
 use crate::task::TaskIdentity;
 use crate::task_group::child::{ChildTask, Root};
 use crate::task_group::outcome::{Finish, Outcome};
@@ -24,7 +25,10 @@ use crate::task_group::outcome::{Finish, Outcome};
 /// # Errors
 ///
 /// [`FromThreadError::NotInWorkerThread`] outside threads started by `to_thread::run_sync`;
-/// [`FromThreadError::Cancelled`]; [`FromThreadError::RuntimeStopped`].
+/// [`FromThreadError::Cancelled`]; [`FromThreadError::RuntimeStopped`] when the `run` call the
+/// thread came from has returned (a thread abandoned by a cancelled
+/// [`to_thread`](super::to_thread) call can outlive it): `future` is then dropped unpolled, on
+/// every backend.
 ///
 /// # Panics
 ///
@@ -48,6 +52,13 @@ where
     F::Output: Send + 'static,
 {
     let context = worker::current().ok_or(FromThreadError::NotInWorkerThread)?;
+    // A thread abandoned by its caller may call back after the run ended: the event loop it
+    // came from is gone (smol's and async-std's executors would still run the task). While
+    // the run lasts, it waits for this task before returning.
+    let straggler = match context.runtime.run {
+        Some(run) => Some(Straggler::join(run).ok_or(FromThreadError::RuntimeStopped)?),
+        None => None,
+    };
     let node = Node::task(TaskIdentity::new(
         Some("from_thread".to_owned()),
         context.task,
@@ -67,7 +78,10 @@ where
             context.runtime,
             Root::Born(node),
             future,
-            SendOutcome(sender),
+            SendOutcome {
+                sender,
+                _straggler: straggler,
+            },
         ),
     );
     match receiver.recv() {
@@ -136,11 +150,15 @@ pub fn check_cancelled() -> Result<(), FromThreadError> {
 }
 
 /// Hands the callee's outcome to the blocked worker thread.
-struct SendOutcome<T>(mpsc::SyncSender<Outcome<T>>);
+struct SendOutcome<T> {
+    sender: mpsc::SyncSender<Outcome<T>>,
+    /// Released once the outcome is handed over, letting the run end.
+    _straggler: Option<Straggler>,
+}
 
 impl<T: Send + 'static> Finish<T> for SendOutcome<T> {
     fn finish(self, outcome: Outcome<T>) {
         // The thread may be gone only if it panicked meanwhile; nothing to deliver then.
-        let _ = self.0.send(outcome);
+        let _ = self.sender.send(outcome);
     }
 }

@@ -136,7 +136,11 @@ pub enum StartError<E> {
     /// The task returned without calling `started`.
     #[error("task returned without calling `TaskStatus::started`")]
     NotStarted,
-    /// The task was cancelled before calling `started`.
+    /// The task was cancelled before calling `started` by something other than the caller's
+    /// own cancellation, such as a cancel scope of its own. Until it starts, the task hangs
+    /// under the caller's scope (as in Trio), so the target group's cancellation does not
+    /// reach it, and the caller's cancellation is caught by the caller's scope instead: a
+    /// cancelled caller never sees this.
     #[error("task was cancelled before it started")]
     Cancelled,
     /// The group had already finished.

@@ -138,13 +138,25 @@ impl<E: Send + 'static> TaskGroup<E> {
     ///
     /// # Errors
     ///
-    /// [`StartError`]: the task failed, returned or was cancelled before `started`, or the
+    /// [`StartError`]: the task failed or returned before `started`, it was cancelled before
+    /// `started` by something other than the caller's cancellation (its own scope), or the
     /// group had finished. A panic before `started` resumes in the caller.
     ///
     /// # Cancellation
     ///
-    /// If the caller is cancelled while waiting, the task (still the caller's) is cancelled
-    /// too; the group still waits for it to end.
+    /// `start` is a cancellation point: in a cancelled scope it starts nothing and never
+    /// completes (the scope that caught the cancellation drops it; code after the `.await`
+    /// never runs). If the caller is cancelled while waiting, the task (still the caller's) is
+    /// cancelled too, and the caller's scope catches the cancellation: the caller never sees
+    /// [`StartError::Cancelled`] for its own cancellation, whichever of the two is polled
+    /// first. A task that called `started` before the caller was dropped belongs to the group
+    /// and goes on there; once it has, `start` returns its value even if the caller's scope
+    /// was cancelled meanwhile, so a caller never starts a task twice by retrying one that
+    /// did start.
+    ///
+    /// If the `start` future is dropped by other means before the task started (a foreign
+    /// `select`), the task is cancelled; an error or panic it ends with then goes to the
+    /// group, as a child's would, rather than being lost.
     ///
     /// # Examples
     ///
@@ -395,6 +407,11 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
         V: Send + 'static,
     {
         let group = self.group;
+        if context::current_scope_cancelled() {
+            // A cancellation point, like every call that waits: in a cancelled scope nothing
+            // starts, and the scope that caught the cancellation drops the caller.
+            return std::future::pending().await;
+        }
         let slot = StartSlot::new();
         // Until `started`, the task hangs under the caller's scope, not the group's.
         let caller_scope = context::current_scope();
@@ -406,11 +423,16 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
         };
         let future = task(status);
         let root = NewRoot::Node {
-            node,
+            node: node.clone(),
             parent: caller_scope,
         };
         group.spawn_child(root, future, finisher)?;
-        StartWait { slot }.await
+        StartWait {
+            slot,
+            task: node,
+            shared: group.shared.clone(),
+        }
+        .await
     }
 }
 

@@ -11,6 +11,7 @@ use super::error::StartError;
 use super::outcome::{Finish, Outcome, TaskResult};
 use super::shared::{Failure, GroupShared};
 use crate::cancel::node::{lock, Node};
+use crate::context;
 
 enum StartState<V, E> {
     Waiting,
@@ -18,6 +19,8 @@ enum StartState<V, E> {
     /// `started` was called and the value taken by the caller.
     Delivered,
     Ended(StartEnd<E>),
+    /// The caller went away before the task started; the task was cancelled then.
+    Abandoned,
 }
 
 enum StartEnd<E> {
@@ -48,9 +51,18 @@ impl<V, E> StartSlot<V, E> {
         )
     }
 
-    fn end(&self, end: StartEnd<E>) {
-        *lock(&self.state) = StartState::Ended(end);
+    /// Hands the end of a task that never started to its caller; gives it back when the
+    /// caller went away.
+    fn end(&self, end: StartEnd<E>) -> Option<StartEnd<E>> {
+        {
+            let mut state = lock(&self.state);
+            if let StartState::Abandoned = *state {
+                return Some(end);
+            }
+            *state = StartState::Ended(end);
+        }
         self.waker.wake();
+        None
     }
 }
 
@@ -105,8 +117,11 @@ impl<V> TaskStatus<V> {
             deliver: Box::new(move |value| {
                 {
                     let mut state = lock(&slot.state);
-                    if let StartState::Waiting = *state {
-                        *state = StartState::Started(value);
+                    match *state {
+                        StartState::Waiting => *state = StartState::Started(value),
+                        // Nobody waits for the value; the task, cancelled, stays the caller's.
+                        StartState::Abandoned => return,
+                        _ => {}
                     }
                 }
                 // From now on the task belongs to its group: the group's cancellation reaches
@@ -156,7 +171,7 @@ where
             self.shared.child_done(failure);
             return;
         }
-        self.slot.end(match outcome {
+        let unclaimed = self.slot.end(match outcome {
             Outcome::Completed(result) => match result.into_result() {
                 Ok(()) => StartEnd::NotStarted,
                 Err(error) => StartEnd::Failed(error),
@@ -164,13 +179,61 @@ where
             Outcome::Cancelled => StartEnd::Cancelled,
             Outcome::Panicked(payload) => StartEnd::Panicked(payload),
         });
-        self.shared.child_done(None);
+        // The caller went away: a failure is not lost, it goes to the group.
+        self.shared
+            .child_done(unclaimed.and_then(StartEnd::into_failure));
+    }
+}
+
+impl<E> StartEnd<E> {
+    fn into_failure(self) -> Option<Failure<E>> {
+        match self {
+            StartEnd::Failed(error) => Some(Failure::Error(error)),
+            StartEnd::Panicked(payload) => Some(Failure::Panic(payload)),
+            StartEnd::NotStarted | StartEnd::Cancelled => None,
+        }
     }
 }
 
 /// Waits for a started task's value.
+///
+/// The task hangs under the caller's scope until it starts, so a cancellation of the caller
+/// reaches it too, and it may end as cancelled before the caller is polled again. That end is
+/// the caller's own cancellation, which the scope that caught it delivers: the wait stays
+/// pending then, rather than resolve to [`StartError::Cancelled`] depending on which of the two
+/// was polled first.
 pub(crate) struct StartWait<V, E> {
     pub(crate) slot: Arc<StartSlot<V, E>>,
+    /// The task's root node, cancelled if the caller goes away before the task started.
+    pub(crate) task: Arc<Node>,
+    pub(crate) shared: Arc<GroupShared<E>>,
+}
+
+impl<V, E> Drop for StartWait<V, E> {
+    fn drop(&mut self) {
+        let unclaimed = {
+            let mut state = lock(&self.slot.state);
+            match std::mem::replace(&mut *state, StartState::Abandoned) {
+                StartState::Waiting => None,
+                StartState::Ended(end) => Some(end),
+                // Started: the task is its group's now, and goes on there.
+                other => {
+                    *state = other;
+                    return;
+                }
+            }
+        };
+        match unclaimed {
+            // Dropped by foreign code (a caller's scope cancels the task by itself): the task
+            // can hand its value to nobody.
+            None => self.task.cancel(),
+            Some(end) => {
+                if let Some(failure) = end.into_failure() {
+                    self.shared.fail(failure);
+                }
+            }
+        }
+    }
 }
 
 impl<V, E> Future for StartWait<V, E> {
@@ -181,6 +244,11 @@ impl<V, E> Future for StartWait<V, E> {
         let mut state = lock(&self.slot.state);
         match std::mem::replace(&mut *state, StartState::Delivered) {
             StartState::Started(value) => Poll::Ready(Ok(value)),
+            StartState::Ended(StartEnd::Cancelled) if context::current_scope_cancelled() => {
+                // The caller's cancellation; its scope drops us.
+                *state = StartState::Ended(StartEnd::Cancelled);
+                Poll::Pending
+            }
             StartState::Ended(end) => {
                 drop(state);
                 match end {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyio::net::{happy_eyeballs, interleave_families};
-use anyio::{current_time, move_on_after, sleep, sleep_forever, Instant};
+use anyio::{current_time, fail_after, move_on_after, sleep, sleep_forever, CancelScope, Instant};
 
 mod common;
 
@@ -301,6 +301,64 @@ async fn cancelling_the_race_cancels_every_attempt() {
     started.sort();
     assert_eq!(script.cancelled(), started);
     assert_eq!(script.open(), 0);
+}
+
+/// Regression: once the last attempt had started, the race's task group had nothing left to
+/// run in its body, so a cancellation from outside ended it "successfully" and the race
+/// reported a failure with no attempts instead of letting the enclosing scope catch.
+#[anyio::test(autojump)]
+async fn a_deadline_after_the_last_attempt_started_is_a_timeout_not_a_failure() {
+    let script = Script::default();
+    let outcome = move_on_after(ms(300), script.race(&[("127.0.0.1:80", Outcome::Hang)])).await;
+    assert!(outcome.is_none(), "the deadline is caught by its scope");
+    assert_eq!(script.cancelled(), [address("127.0.0.1:80")]);
+
+    let script = Script::default();
+    let outcome = move_on_after(
+        ms(300),
+        script.race(&[("[::1]:80", Outcome::Hang), ("10.0.0.1:80", Outcome::Hang)]),
+    )
+    .await;
+    assert!(outcome.is_none(), "both attempts had started at 250 ms");
+    assert_eq!(script.starts().len(), 2);
+    assert_eq!(script.open(), 0);
+}
+
+#[anyio::test(autojump)]
+async fn fail_after_around_the_race_is_its_timeout_error() {
+    let script = Script::default();
+    let origin = current_time();
+    let outcome = fail_after(ms(300), script.race(&[("127.0.0.1:80", Outcome::Hang)])).await;
+    let error = outcome.err().expect("the deadline passed");
+    assert_eq!(error.deadline(), Some(origin + ms(300)));
+}
+
+#[anyio::test(autojump)]
+async fn a_deadline_while_a_failed_attempt_is_reported_is_still_a_timeout() {
+    // The only attempt fails at 300 ms, the deadline passes at 200 ms: whatever the attempts
+    // did so far, a cancelled race gives no error of its own.
+    let script = Script::default();
+    let outcome = move_on_after(
+        ms(200),
+        script.race(&[
+            ("[::1]:80", Outcome::Fail(ms(100))),
+            ("10.0.0.1:80", Outcome::Fail(ms(200))),
+        ]),
+    )
+    .await;
+    assert!(outcome.is_none());
+}
+
+#[anyio::test(autojump)]
+async fn no_attempt_starts_in_a_cancelled_scope() {
+    let script = Script::default();
+    let scope = CancelScope::new();
+    scope.handle().cancel();
+    let outcome = scope
+        .run(script.race(&[("127.0.0.1:80", Outcome::Connect(ms(1)))]))
+        .await;
+    assert!(outcome.is_none());
+    assert!(script.starts().is_empty(), "no attempt was made");
 }
 
 #[anyio::test(autojump)]

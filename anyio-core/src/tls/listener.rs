@@ -233,7 +233,9 @@ where
     ///
     /// # Cancellation
     ///
-    /// A dropped accept closes the connection whose handshake was in progress, if any.
+    /// A dropped accept closes the connection whose handshake was in progress, if any. A
+    /// cancellation from outside is never taken for a failed handshake: the enclosing scope
+    /// catches it (only the listener's own handshake timeout skips a connection).
     async fn accept(&self) -> Result<TlsStream<C>, StreamError> {
         loop {
             let connection = self.listener.accept().await?;
@@ -295,7 +297,12 @@ where
             Err(TaskGroupError::Failed(mut errors)) if !errors.is_empty() => {
                 Err(errors.swap_remove(0))
             }
-            Err(_) => Err(StreamError::ClosedResource),
+            // A group that ends without errors was cancelled, and `serve` never cancels its
+            // own: the cancellation came from outside, for the enclosing scope to catch.
+            Err(_) => {
+                crate::checkpoint_if_cancelled().await;
+                Err(StreamError::ClosedResource)
+            }
         }
     }
 }

@@ -290,7 +290,11 @@ async fn every_operation_in_a_cancelled_scope_is_caught_and_changes_nothing() {
     let mut buf = [0; 16];
     caught_in_a_cancelled_scope(file.read(&mut buf)).await;
     caught_in_a_cancelled_scope(file.seek(SeekFrom::Start(2))).await;
-    assert_eq!(file.read_to_string().await.unwrap(), "kept", "nothing moved");
+    assert_eq!(
+        file.read_to_string().await.unwrap(),
+        "kept",
+        "nothing moved"
+    );
     let mut lines = AsyncFile::open(&kept).await.unwrap().lines();
     caught_in_a_cancelled_scope(lines.next()).await;
     assert_eq!(lines.next().await.unwrap().unwrap(), "kept");

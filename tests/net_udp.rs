@@ -383,10 +383,7 @@ async fn a_connected_socket_moves_nothing_in_a_cancelled_scope() {
     let client = create_connected_udp_socket("127.0.0.1", server.local_addr().port())
         .await
         .unwrap();
-    server
-        .send_to(b"kept", client.local_addr())
-        .await
-        .unwrap();
+    server.send_to(b"kept", client.local_addr()).await.unwrap();
     let scope = CancelScope::new();
     scope.handle().cancel();
     assert!(scope.run(client.receive()).await.is_none());

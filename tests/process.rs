@@ -265,10 +265,7 @@ async fn nothing_starts_in_an_already_cancelled_scope() {
 async fn fail_after_around_run_process_is_its_timeout_error_and_the_child_is_reaped() {
     let pid_file = temp_path("fail-after");
     let _ = std::fs::remove_file(&pid_file);
-    let command = Command::shell(format!(
-        "echo $$ > '{}'; exec sleep 10",
-        pid_file.display()
-    ));
+    let command = Command::shell(format!("echo $$ > '{}'; exec sleep 10", pid_file.display()));
     let origin = anyio::current_time();
     let outcome = anyio::fail_after(Duration::from_millis(300), run_process(&command)).await;
     let error = outcome.expect_err("the deadline passed");

@@ -45,7 +45,9 @@ async fn assert_closed_by_peer(stream: &TcpStream) {
     assert!(
         matches!(
             received,
-            Ok(Err(StreamError::EndOfStream | StreamError::BrokenResource(_)))
+            Ok(Err(
+                StreamError::EndOfStream | StreamError::BrokenResource(_)
+            ))
         ),
         "{received:?}"
     );

@@ -361,6 +361,44 @@ async fn no_attempt_starts_in_a_cancelled_scope() {
     assert!(script.starts().is_empty(), "no attempt was made");
 }
 
+/// Every deadline against every stage of a few races: the outcome is the deadline (`None`), a
+/// winner, or a failure that lists every attempt; never a failure that lists fewer (the
+/// cancelled ones taken for failures), and nothing is left open.
+#[anyio::test(autojump)]
+async fn a_deadline_at_any_moment_is_a_timeout_a_winner_or_a_complete_failure() {
+    let plans: [&[(&str, Outcome)]; 4] = [
+        &[("127.0.0.1:80", Outcome::Hang)],
+        &[
+            ("[::1]:80", Outcome::Fail(ms(100))),
+            ("10.0.0.1:80", Outcome::Fail(ms(400))),
+        ],
+        &[
+            ("[::1]:80", Outcome::Hang),
+            ("10.0.0.1:80", Outcome::Fail(ms(30))),
+            ("[::2]:80", Outcome::Connect(ms(200))),
+        ],
+        &[
+            ("[::1]:80", Outcome::Fail(ms(250))),
+            ("10.0.0.1:80", Outcome::Fail(ms(1))),
+        ],
+    ];
+    for plan in plans {
+        for deadline in (0..=900).step_by(5).map(ms) {
+            let script = Script::default();
+            match move_on_after(deadline, script.race(plan)).await {
+                None => {}
+                Some((_, Ok(winner))) => drop(winner),
+                Some((_, Err(failures))) => assert_eq!(
+                    failures.len(),
+                    plan.len(),
+                    "a failure at {deadline:?} lists every attempt: {failures:?}"
+                ),
+            }
+            assert_eq!(script.open(), 0, "at {deadline:?}");
+        }
+    }
+}
+
 #[anyio::test(autojump)]
 async fn no_addresses_is_an_empty_failure() {
     let script = Script::default();

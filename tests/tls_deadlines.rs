@@ -31,11 +31,11 @@ fn client_config() -> TlsConfig {
 
 /// A TLS listener on a fresh loopback port whose handshakes would wait far longer than any
 /// test, so that only the test's own deadline ends them.
-async fn patient_tls_listener() -> (TlsListener<TcpListener>, u16) {
+async fn patient_tls_listener(config: Arc<ServerConfig>) -> (TlsListener<TcpListener>, u16) {
     let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
     let port = listener.local_addrs()[0].port();
     let listener =
-        TlsListener::new(listener, configs().1).with_handshake_timeout(Duration::from_secs(3600));
+        TlsListener::new(listener, config).with_handshake_timeout(Duration::from_secs(3600));
     (listener, port)
 }
 
@@ -89,7 +89,7 @@ async fn a_deadline_around_a_server_handshake_with_a_silent_client_is_a_timeout(
 
 #[anyio::test]
 async fn a_deadline_around_tls_listener_accept_with_a_silent_client_is_a_timeout() {
-    let (listener, port) = patient_tls_listener().await;
+    let (listener, port) = patient_tls_listener(configs().1).await;
     let client = connect_tcp("127.0.0.1", port).await.unwrap();
     let outcome = move_on_after(ms(100), listener.accept()).await;
     assert!(outcome.is_none(), "{:?}", outcome.map(|r| r.map(drop)));
@@ -104,7 +104,7 @@ async fn a_deadline_around_tls_listener_accept_with_a_silent_client_is_a_timeout
 
 #[anyio::test]
 async fn a_deadline_around_tls_listener_serve_is_caught_by_its_scope() {
-    let (listener, port) = patient_tls_listener().await;
+    let (listener, port) = patient_tls_listener(configs().1).await;
     let handled = Flag::new();
     let serve = {
         let handled = handled.clone();
@@ -145,5 +145,52 @@ async fn a_handshake_in_a_cancelled_scope_sends_nothing() {
     assert!(
         matches!(received, Err(StreamError::EndOfStream)),
         "{received:?}"
+    );
+}
+
+/// A `TlsListener::serve` future dropped by foreign code (`futures::future::select`) ends its
+/// handler tasks and closes their connections, as the default `serve` does.
+#[anyio::test]
+async fn a_dropped_tls_serve_ends_its_handlers_and_closes_their_connections() {
+    let (client_config, server_config) = configs();
+    let (listener, port) = patient_tls_listener(server_config).await;
+    let (entered, dropped) = (Arc::new(anyio::Event::new()), Flag::new());
+    let serve = {
+        let (entered, dropped) = (entered.clone(), dropped.clone());
+        Box::pin(listener.serve(move |stream| {
+            let (entered, guard) = (entered.clone(), dropped.on_drop());
+            async move {
+                let _guard = guard;
+                let _stream = stream;
+                entered.set();
+                anyio::sleep_forever().await;
+            }
+        }))
+    };
+    let client = async {
+        let transport = connect_tcp("127.0.0.1", port).await.unwrap();
+        let config = TlsConfig::client(client_config, "localhost".try_into().unwrap());
+        let client = TlsStream::wrap(transport, config).await.unwrap();
+        entered.wait().await;
+        anyio::sleep(ms(20)).await;
+        client
+    };
+    let client = match futures::future::select(serve, std::pin::pin!(client)).await {
+        futures::future::Either::Right((client, serve)) => {
+            drop(serve);
+            client
+        }
+        futures::future::Either::Left((result, _)) => panic!("serve returned {result:?}"),
+    };
+    common::wait_until("the handler is dropped", || dropped.is_set()).await;
+    let closed = fail_after(Duration::from_secs(5), client.receive(16)).await;
+    assert!(
+        matches!(
+            closed,
+            Ok(Err(
+                StreamError::EndOfStream | StreamError::BrokenResource(_)
+            ))
+        ),
+        "{closed:?}"
     );
 }

@@ -250,6 +250,12 @@ where
     /// Accepts connections forever; each one gets a task that performs the handshake (within
     /// the time limit, closing the connection if it fails) and then runs `handler` on the
     /// stream.
+    ///
+    /// # Cancellation
+    ///
+    /// Cancelling `serve` cancels every connection's task, handshakes and handlers alike, and
+    /// closes their connections; it ends once they have, and the enclosing scope catches (a
+    /// cancellation is never returned as an error of `serve`).
     async fn serve<H, Fut>(&self, mut handler: H) -> Result<Infallible, StreamError>
     where
         Self: Sized,

@@ -264,6 +264,64 @@ async fn operations_complete_in_a_cancelled_scope_window() {
     assert!(!never.exists().await);
 }
 
+/// Runs `operation` in an already-cancelled scope and checks that the scope caught it.
+async fn caught_in_a_cancelled_scope<F: std::future::Future>(operation: F) {
+    let scope = CancelScope::new();
+    scope.handle().cancel();
+    assert!(scope.run(operation).await.is_none());
+}
+
+#[anyio::test]
+async fn every_operation_in_a_cancelled_scope_is_caught_and_changes_nothing() {
+    let dir = TempDir::new("cancelled-ops").await;
+    let (kept, absent) = (dir.join("kept.txt"), dir.join("absent"));
+    kept.write("kept").await.unwrap();
+    caught_in_a_cancelled_scope(kept.read()).await;
+    caught_in_a_cancelled_scope(kept.metadata()).await;
+    caught_in_a_cancelled_scope(kept.exists()).await;
+    caught_in_a_cancelled_scope(kept.write("overwritten")).await;
+    caught_in_a_cancelled_scope(kept.remove_file()).await;
+    caught_in_a_cancelled_scope(kept.rename(&absent)).await;
+    caught_in_a_cancelled_scope(kept.copy(&absent)).await;
+    caught_in_a_cancelled_scope(absent.create_dir()).await;
+    caught_in_a_cancelled_scope(dir.0.read_dir()).await;
+    caught_in_a_cancelled_scope(AsyncFile::create(&absent)).await;
+    let mut file = AsyncFile::open(&kept).await.unwrap();
+    let mut buf = [0; 16];
+    caught_in_a_cancelled_scope(file.read(&mut buf)).await;
+    caught_in_a_cancelled_scope(file.seek(SeekFrom::Start(2))).await;
+    assert_eq!(
+        file.read_to_string().await.unwrap(),
+        "kept",
+        "nothing moved"
+    );
+    let mut lines = AsyncFile::open(&kept).await.unwrap().lines();
+    caught_in_a_cancelled_scope(lines.next()).await;
+    assert_eq!(lines.next().await.unwrap().unwrap(), "kept");
+    assert!(!absent.exists().await);
+    assert_eq!(kept.read_to_string().await.unwrap(), "kept");
+}
+
+#[anyio::test]
+async fn a_deadline_around_a_file_operation_is_a_timeout_never_an_error() {
+    let dir = TempDir::new("deadline").await;
+    let path = dir.join("data.bin");
+    let error = anyio::fail_after(Duration::ZERO, path.write("x"))
+        .await
+        .expect_err("the deadline had passed at entry");
+    assert!(error.deadline().is_some());
+    assert!(!path.exists().await);
+    // Cut mid-way, an operation either completes or is caught: never an error of its own.
+    let data = vec![7u8; 1 << 20];
+    path.write(&data).await.unwrap();
+    for _ in 0..20 {
+        match move_on_after(Duration::from_micros(50), path.read()).await {
+            None => {}
+            Some(read) => assert_eq!(read.unwrap().len(), data.len()),
+        }
+    }
+}
+
 #[anyio::test]
 async fn path_conversions_and_pure_methods() {
     let path = Path::new("/tmp/archive.tar.gz");

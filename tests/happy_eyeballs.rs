@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyio::net::{happy_eyeballs, interleave_families};
-use anyio::{current_time, move_on_after, sleep, sleep_forever, Instant};
+use anyio::{current_time, fail_after, move_on_after, sleep, sleep_forever, CancelScope, Instant};
 
 mod common;
 
@@ -301,6 +301,102 @@ async fn cancelling_the_race_cancels_every_attempt() {
     started.sort();
     assert_eq!(script.cancelled(), started);
     assert_eq!(script.open(), 0);
+}
+
+/// Regression: once the last attempt had started, the race's task group had nothing left to
+/// run in its body, so a cancellation from outside ended it "successfully" and the race
+/// reported a failure with no attempts instead of letting the enclosing scope catch.
+#[anyio::test(autojump)]
+async fn a_deadline_after_the_last_attempt_started_is_a_timeout_not_a_failure() {
+    let script = Script::default();
+    let outcome = move_on_after(ms(300), script.race(&[("127.0.0.1:80", Outcome::Hang)])).await;
+    assert!(outcome.is_none(), "the deadline is caught by its scope");
+    assert_eq!(script.cancelled(), [address("127.0.0.1:80")]);
+
+    let script = Script::default();
+    let outcome = move_on_after(
+        ms(300),
+        script.race(&[("[::1]:80", Outcome::Hang), ("10.0.0.1:80", Outcome::Hang)]),
+    )
+    .await;
+    assert!(outcome.is_none(), "both attempts had started at 250 ms");
+    assert_eq!(script.starts().len(), 2);
+    assert_eq!(script.open(), 0);
+}
+
+#[anyio::test(autojump)]
+async fn fail_after_around_the_race_is_its_timeout_error() {
+    let script = Script::default();
+    let origin = current_time();
+    let outcome = fail_after(ms(300), script.race(&[("127.0.0.1:80", Outcome::Hang)])).await;
+    let error = outcome.err().expect("the deadline passed");
+    assert_eq!(error.deadline(), Some(origin + ms(300)));
+}
+
+#[anyio::test(autojump)]
+async fn a_deadline_while_a_failed_attempt_is_reported_is_still_a_timeout() {
+    // The only attempt fails at 300 ms, the deadline passes at 200 ms: whatever the attempts
+    // did so far, a cancelled race gives no error of its own.
+    let script = Script::default();
+    let outcome = move_on_after(
+        ms(200),
+        script.race(&[
+            ("[::1]:80", Outcome::Fail(ms(100))),
+            ("10.0.0.1:80", Outcome::Fail(ms(200))),
+        ]),
+    )
+    .await;
+    assert!(outcome.is_none());
+}
+
+#[anyio::test(autojump)]
+async fn no_attempt_starts_in_a_cancelled_scope() {
+    let script = Script::default();
+    let scope = CancelScope::new();
+    scope.handle().cancel();
+    let outcome = scope
+        .run(script.race(&[("127.0.0.1:80", Outcome::Connect(ms(1)))]))
+        .await;
+    assert!(outcome.is_none());
+    assert!(script.starts().is_empty(), "no attempt was made");
+}
+
+/// Every deadline against every stage of a few races: the outcome is the deadline (`None`), a
+/// winner, or a failure that lists every attempt; never a failure that lists fewer (the
+/// cancelled ones taken for failures), and nothing is left open.
+#[anyio::test(autojump)]
+async fn a_deadline_at_any_moment_is_a_timeout_a_winner_or_a_complete_failure() {
+    let plans: [&[(&str, Outcome)]; 4] = [
+        &[("127.0.0.1:80", Outcome::Hang)],
+        &[
+            ("[::1]:80", Outcome::Fail(ms(100))),
+            ("10.0.0.1:80", Outcome::Fail(ms(400))),
+        ],
+        &[
+            ("[::1]:80", Outcome::Hang),
+            ("10.0.0.1:80", Outcome::Fail(ms(30))),
+            ("[::2]:80", Outcome::Connect(ms(200))),
+        ],
+        &[
+            ("[::1]:80", Outcome::Fail(ms(250))),
+            ("10.0.0.1:80", Outcome::Fail(ms(1))),
+        ],
+    ];
+    for plan in plans {
+        for deadline in (0..=900).step_by(5).map(ms) {
+            let script = Script::default();
+            match move_on_after(deadline, script.race(plan)).await {
+                None => {}
+                Some((_, Ok(winner))) => drop(winner),
+                Some((_, Err(failures))) => assert_eq!(
+                    failures.len(),
+                    plan.len(),
+                    "a failure at {deadline:?} lists every attempt: {failures:?}"
+                ),
+            }
+            assert_eq!(script.open(), 0, "at {deadline:?}");
+        }
+    }
 }
 
 #[anyio::test(autojump)]

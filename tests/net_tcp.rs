@@ -459,6 +459,15 @@ async fn operations_in_a_cancelled_scope_do_nothing() {
         b"ready",
         "nothing was consumed"
     );
+    let scope = anyio::CancelScope::new();
+    scope.handle().cancel();
+    assert!(scope.run(client.send_all(b"never")).await.is_none());
+    client.send_eof().await.unwrap();
+    let mut received = Vec::new();
+    while let Ok(bytes) = server.receive(64).await {
+        received.extend(bytes);
+    }
+    assert!(received.is_empty(), "the cancelled send sent {received:?}");
 }
 
 #[anyio::test]

@@ -378,6 +378,24 @@ async fn a_receive_in_a_cancelled_scope_takes_nothing() {
 }
 
 #[anyio::test]
+async fn a_connected_socket_moves_nothing_in_a_cancelled_scope() {
+    let server = create_udp_socket("127.0.0.1", 0).await.unwrap();
+    let client = create_connected_udp_socket("127.0.0.1", server.local_addr().port())
+        .await
+        .unwrap();
+    server.send_to(b"kept", client.local_addr()).await.unwrap();
+    let scope = CancelScope::new();
+    scope.handle().cancel();
+    assert!(scope.run(client.receive()).await.is_none());
+    let scope = CancelScope::new();
+    scope.handle().cancel();
+    assert!(scope.run(client.send(b"never")).await.is_none());
+    client.send(b"after").await.unwrap();
+    assert_eq!(client.receive().await.unwrap(), b"kept");
+    assert_eq!(server.receive_from().await.unwrap().0, b"after");
+}
+
+#[anyio::test]
 async fn adopted_std_sockets() {
     let std_server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let server_address = std_server.local_addr().unwrap();

@@ -724,3 +724,43 @@ async fn send_fds_needs_a_message() {
     let file = std::fs::File::open("/dev/null").unwrap();
     let _ = a.send_fds(b"", &[file.as_fd()]).await;
 }
+
+/// Runs `operation` in an already-cancelled scope and checks that the scope caught it.
+async fn caught_in_a_cancelled_scope<F: std::future::Future>(operation: F) {
+    let scope = CancelScope::new();
+    scope.handle().cancel();
+    assert!(scope.run(operation).await.is_none());
+}
+
+#[anyio::test]
+async fn sends_and_receives_in_a_cancelled_scope_move_nothing() {
+    let (a, b) = std_pair();
+    a.send_all(b"kept").await.unwrap();
+    caught_in_a_cancelled_scope(b.receive(64)).await;
+    caught_in_a_cancelled_scope(a.send_all(b"never")).await;
+    a.send_eof().await.unwrap();
+    let mut received = Vec::new();
+    while let Ok(bytes) = b.receive(64).await {
+        received.extend(bytes);
+    }
+    assert_eq!(received, b"kept");
+
+    let (a, b) = datagram_pair();
+    a.send(b"kept").await.unwrap();
+    caught_in_a_cancelled_scope(b.receive()).await;
+    caught_in_a_cancelled_scope(a.send(b"never")).await;
+    a.send(b"after").await.unwrap();
+    assert_eq!(b.receive().await.unwrap(), b"kept");
+    assert_eq!(b.receive().await.unwrap(), b"after");
+
+    let dir = TempDir::new();
+    let (a_path, b_path) = (dir.join("a.sock"), dir.join("b.sock"));
+    let a = create_unix_datagram_socket(Some(&a_path)).await.unwrap();
+    let b = create_unix_datagram_socket(Some(&b_path)).await.unwrap();
+    a.send_to(b"kept", &b_path).await.unwrap();
+    caught_in_a_cancelled_scope(b.receive_from()).await;
+    caught_in_a_cancelled_scope(a.send_to(b"never", &b_path)).await;
+    a.send_to(b"after", &b_path).await.unwrap();
+    assert_eq!(b.receive_from().await.unwrap().0, b"kept");
+    assert_eq!(b.receive_from().await.unwrap().0, b"after");
+}

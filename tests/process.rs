@@ -262,6 +262,74 @@ async fn nothing_starts_in_an_already_cancelled_scope() {
 }
 
 #[anyio::test]
+async fn fail_after_around_run_process_is_its_timeout_error_and_the_child_is_reaped() {
+    let pid_file = temp_path("fail-after");
+    let _ = std::fs::remove_file(&pid_file);
+    let command = Command::shell(format!("echo $$ > '{}'; exec sleep 10", pid_file.display()));
+    let origin = anyio::current_time();
+    let outcome = anyio::fail_after(Duration::from_millis(300), run_process(&command)).await;
+    let error = outcome.expect_err("the deadline passed");
+    // The deadline counts from the first poll, a moment after `origin`.
+    assert!(error.deadline().unwrap() >= origin + Duration::from_millis(300));
+    if let Ok(text) = std::fs::read_to_string(&pid_file) {
+        std::fs::remove_file(&pid_file).unwrap();
+        if let Ok(pid) = text.trim().parse::<u32>() {
+            assert!(!process_exists(pid), "process {pid} still exists");
+        }
+    }
+}
+
+/// Regression: on smol and async-std (sometimes tokio) a send in an already-cancelled scope
+/// wrote its data to the child before the scope caught.
+#[anyio::test]
+async fn a_pipe_send_in_a_cancelled_scope_writes_nothing() {
+    let cat = open_process(&Command::new("cat")).await.unwrap();
+    let (stdin, stdout) = (cat.stdin.as_ref().unwrap(), cat.stdout.as_ref().unwrap());
+    // A first send leaves the pipe known writable on every backend (tokio included), so the
+    // cancelled send below would write at its first poll.
+    stdin.send_all(b"x").await.unwrap();
+    assert_eq!(stdout.receive(1024).await.unwrap(), b"x");
+    let scope = CancelScope::new();
+    scope.handle().cancel();
+    assert!(scope.run(stdin.send_all(b"cancelled")).await.is_none());
+    stdin.aclose().await;
+    let mut echoed = Vec::new();
+    loop {
+        match stdout.receive(1024).await {
+            Ok(bytes) => echoed.extend(bytes),
+            Err(PipeError::EndOfStream) => break,
+            Err(error) => panic!("{error}"),
+        }
+    }
+    assert!(echoed.is_empty(), "the child read {echoed:?}");
+    assert!(cat.wait().await.unwrap().success());
+}
+
+#[anyio::test]
+async fn a_pipe_receive_in_a_cancelled_scope_takes_nothing() {
+    let process = open_process(&Command::shell("echo kept")).await.unwrap();
+    process.wait().await.unwrap();
+    let stdout = process.stdout.as_ref().unwrap();
+    // A first receive leaves the pipe known readable on every backend.
+    assert_eq!(stdout.receive(1).await.unwrap(), b"k");
+    let scope = CancelScope::new();
+    scope.handle().cancel();
+    assert!(scope.run(stdout.receive(1024)).await.is_none());
+    assert_eq!(stdout.receive(1024).await.unwrap(), b"ept\n");
+}
+
+#[anyio::test]
+async fn wait_in_a_cancelled_scope_is_caught_even_for_an_exited_child() {
+    let process = open_process(&Command::new("true")).await.unwrap();
+    // The status is known from now on: a wait without a cancellation point returns it at once.
+    assert!(process.wait().await.unwrap().success());
+    let scope = CancelScope::new();
+    scope.handle().cancel();
+    assert!(scope.run(process.wait()).await.is_none());
+    assert!(process.wait().await.unwrap().success());
+}
+
+#[anyio::test]
 async fn open_process_round_trip_through_the_pipes() {
     let mut cat = open_process(&Command::new("cat")).await.unwrap();
     let stdin = cat.stdin.as_mut().unwrap();

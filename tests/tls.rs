@@ -941,6 +941,17 @@ async fn cancelled_receives_lose_no_data() {
     assert_eq!(client.receive(64).await.unwrap(), b"456789");
 }
 
+#[anyio::test]
+async fn a_send_in_a_cancelled_scope_sends_nothing() {
+    let pki = Pki::new("test CA");
+    let (client, server) = pki.connected(memory_stream_pair()).await;
+    let scope = CancelScope::new();
+    scope.handle().cancel();
+    assert!(scope.run(client.send_all(b"never")).await.is_none());
+    client.send_all(b"after").await.unwrap();
+    assert_eq!(server.receive(64).await.unwrap(), b"after");
+}
+
 #[anyio::test(autojump)]
 async fn receives_cancelled_at_random_points_lose_no_data() {
     let pki = Pki::new("test CA");

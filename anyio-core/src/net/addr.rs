@@ -71,8 +71,9 @@ fn parse_ip_literal(host: &str) -> Option<IpAddr> {
 ///
 /// # Cancellation
 ///
-/// Cancel-safe and prompt: a cancelled lookup returns at once and its thread's result is
-/// discarded.
+/// Cancel-safe and prompt: a cancelled lookup ends at once (the enclosing scope catches; it
+/// is never an error of the lookup) and its thread's result is discarded. In an
+/// already-cancelled scope nothing is looked up, IP literals included.
 ///
 /// # Examples
 ///
@@ -85,6 +86,7 @@ fn parse_ip_literal(host: &str) -> Option<IpAddr> {
 /// # });
 /// ```
 pub async fn getaddrinfo(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    crate::checkpoint_if_cancelled().await;
     if let Some(ip) = parse_ip_literal(host) {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }

@@ -71,7 +71,11 @@ pub fn interleave_families(addresses: impl IntoIterator<Item = SocketAddr>) -> V
 ///
 /// # Cancellation
 ///
-/// Cancelling it cancels every attempt in flight; no connection is left open.
+/// In an already-cancelled scope no attempt starts. Cancelling it cancels every attempt in
+/// flight; no connection is left open. A cancelled race never returns: without a winner, it
+/// leaves the cancellation to the enclosing scope that catches it (`move_on_after` gives
+/// `None`, `fail_after` its timeout error) rather than reporting the cancelled attempts as
+/// failures. A connection that won before the cancellation is returned.
 ///
 /// # Examples
 ///
@@ -100,10 +104,15 @@ where
     T: Send + 'static,
     E: Send + 'static,
 {
+    // In a cancelled scope no attempt starts (an attempt may have effects, a TCP SYN say).
+    crate::checkpoint_if_cancelled().await;
     let addresses = interleave_families(addresses);
     let winner: Arc<Mutex<Option<T>>> = Arc::new(Mutex::new(None));
     let failures: Arc<Mutex<Vec<(usize, SocketAddr, E)>>> = Arc::new(Mutex::new(Vec::new()));
-    // The group ends cancelled when an attempt wins; what it returns says nothing more.
+    // The group ends cancelled when an attempt wins; what it returns says nothing more. A
+    // cancellation from outside that reaches it while its body still runs leaves it pending
+    // (the enclosing scope drops us); one that reaches it after its body started the last
+    // attempt only cancels the attempts, and the group then ends as if they had all failed.
     let _ = task_group(|group: TaskGroup<Infallible>| {
         let winner = winner.clone();
         let failures = failures.clone();
@@ -146,6 +155,10 @@ where
     match won {
         Some(connection) => Ok(connection),
         None => {
+            // The attempts that did not report a failure were cancelled from outside (only a
+            // win cancels them from inside): that is the enclosing scope's cancellation, to be
+            // caught there, not a failure of the race.
+            crate::checkpoint_if_cancelled().await;
             let mut failures =
                 std::mem::take(&mut *failures.lock().unwrap_or_else(PoisonError::into_inner));
             failures.sort_by_key(|(index, _, _)| *index);

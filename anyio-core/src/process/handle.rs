@@ -214,7 +214,8 @@ impl Process {
     /// # Cancellation
     ///
     /// Cancel-safe: dropping the wait leaves the child running and its status available to a
-    /// later `wait`.
+    /// later `wait`. In an already-cancelled scope it never completes, even for a child that
+    /// exited (the scope catches; a later `wait` gets the status).
     ///
     /// # Examples
     ///
@@ -228,6 +229,7 @@ impl Process {
     /// # }).unwrap();
     /// ```
     pub async fn wait(&self) -> Result<ExitStatus, ProcessError> {
+        checkpoint_if_cancelled().await;
         poll_fn(|cx| self.child.poll_wait(cx))
             .await
             .map_err(|error| self.io_error(error))

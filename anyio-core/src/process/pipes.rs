@@ -14,6 +14,7 @@ use std::task::{Context, Poll, Waker};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::PipeError;
+use crate::cancel::checkpoint_if_cancelled;
 use crate::runtime;
 use crate::streams::attributes::TypedAttributeProvider;
 use crate::streams::{AsyncResource, ByteReceiveStream, ByteSendStream, StreamError};
@@ -145,8 +146,9 @@ impl ProcessStdin {
     ///
     /// # Cancellation
     ///
-    /// Dropping it part-way may leave a prefix of `data` written: the child has received an
-    /// unknown number of leading bytes. Nothing is written twice.
+    /// In an already-cancelled scope it writes nothing and never completes (the scope
+    /// catches). Dropping it part-way may leave a prefix of `data` written: the child has
+    /// received an unknown number of leading bytes. Nothing is written twice.
     ///
     /// # Examples
     ///
@@ -164,6 +166,8 @@ impl ProcessStdin {
     /// ```
     pub async fn send_all(&self, mut data: &[u8]) -> Result<(), PipeError> {
         let _sending = self.shared.guard.enter()?;
+        // A cancellation point that moves no data, like every other stream's send.
+        checkpoint_if_cancelled().await;
         while !data.is_empty() {
             let written = poll_fn(|cx| {
                 self.shared
@@ -285,6 +289,7 @@ impl ReadPipe {
             return Err(PipeError::InvalidMaxBytes { max_bytes: 0 });
         }
         let _receiving = self.shared.guard.enter()?;
+        checkpoint_if_cancelled().await;
         let read = poll_fn(|cx| {
             self.shared
                 .poll_with(cx, |pipe, cx| pipe.poll_read(cx, buf))
@@ -355,7 +360,8 @@ macro_rules! read_pipe {
             /// # Cancellation
             ///
             /// Cancel-safe: bytes are taken from the pipe only by the poll that returns them, so
-            /// a dropped `receive` loses nothing.
+            /// a dropped `receive` loses nothing. In an already-cancelled scope it takes nothing
+            /// and never completes (the scope catches).
             ///
             /// # Examples
             ///

@@ -233,7 +233,9 @@ where
     ///
     /// # Cancellation
     ///
-    /// A dropped accept closes the connection whose handshake was in progress, if any.
+    /// A dropped accept closes the connection whose handshake was in progress, if any. A
+    /// cancellation from outside is never taken for a failed handshake: the enclosing scope
+    /// catches it (only the listener's own handshake timeout skips a connection).
     async fn accept(&self) -> Result<TlsStream<C>, StreamError> {
         loop {
             let connection = self.listener.accept().await?;
@@ -248,6 +250,12 @@ where
     /// Accepts connections forever; each one gets a task that performs the handshake (within
     /// the time limit, closing the connection if it fails) and then runs `handler` on the
     /// stream.
+    ///
+    /// # Cancellation
+    ///
+    /// Cancelling `serve` cancels every connection's task, handshakes and handlers alike, and
+    /// closes their connections; it ends once they have, and the enclosing scope catches (a
+    /// cancellation is never returned as an error of `serve`).
     async fn serve<H, Fut>(&self, mut handler: H) -> Result<Infallible, StreamError>
     where
         Self: Sized,
@@ -295,7 +303,12 @@ where
             Err(TaskGroupError::Failed(mut errors)) if !errors.is_empty() => {
                 Err(errors.swap_remove(0))
             }
-            Err(_) => Err(StreamError::ClosedResource),
+            // A group that ends without errors was cancelled, and `serve` never cancels its
+            // own: the cancellation came from outside, for the enclosing scope to catch.
+            Err(_) => {
+                crate::checkpoint_if_cancelled().await;
+                Err(StreamError::ClosedResource)
+            }
         }
     }
 }

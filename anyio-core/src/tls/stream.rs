@@ -145,7 +145,10 @@ where
     ///
     /// # Cancellation
     ///
-    /// Dropping the future abandons the handshake and drops the transport.
+    /// Dropping the future abandons the handshake and drops the transport. A cancelled
+    /// handshake is never reported as a [`HandshakeError`]: the enclosing scope catches
+    /// (`move_on_after` gives `None`, `fail_after` its timeout error). In an already-cancelled
+    /// scope nothing is sent to the transport.
     ///
     /// # Examples
     ///
@@ -178,6 +181,8 @@ where
     /// # });
     /// ```
     pub async fn wrap(transport: S, config: TlsConfig) -> Result<TlsStream<S>, HandshakeError> {
+        // Not every transport checks for cancellation before it writes.
+        crate::checkpoint_if_cancelled().await;
         let conn = config.connection().map_err(HandshakeError::Tls)?;
         let session = Box::new(Session::new(
             transport,

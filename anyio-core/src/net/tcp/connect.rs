@@ -15,6 +15,8 @@ pub(crate) async fn connect_address(
     address: SocketAddr,
     local: Option<SocketAddr>,
 ) -> io::Result<TcpStream> {
+    // No SYN goes out from a cancelled scope.
+    crate::checkpoint_if_cancelled().await;
     let socket = RawSocket::new(
         Domain::for_address(address),
         Type::STREAM,
@@ -52,7 +54,11 @@ pub(crate) async fn connect_address(
 ///
 /// # Cancellation
 ///
-/// Cancel-safe: every attempt in flight is cancelled and its socket closed.
+/// Cancel-safe: every attempt in flight is cancelled and its socket closed. A cancelled call
+/// never returns an error of its own (no `AllAttemptsFailed` listing cancelled attempts): the
+/// enclosing scope catches, so `move_on_after` gives `None` and `fail_after` its
+/// [`TimeoutError`](crate::TimeoutError). In an already-cancelled scope nothing is resolved
+/// or connected.
 ///
 /// # Examples
 ///
@@ -198,7 +204,9 @@ impl TcpConnectOptions {
     ///
     /// # Cancellation
     ///
-    /// Cancel-safe: a cancelled call closes the connection, whatever stage it reached.
+    /// Cancel-safe: a cancelled call closes the connection, whatever stage it reached, and
+    /// is never an error of its own (neither `AllAttemptsFailed` nor `Handshake`): the
+    /// enclosing scope catches.
     ///
     /// # Examples
     ///

@@ -63,7 +63,8 @@ impl TcpStream {
     ///
     /// # Cancellation
     ///
-    /// Cancel-safe: a cancelled connect closes its socket.
+    /// Cancel-safe: a cancelled connect closes its socket. In an already-cancelled scope no
+    /// socket is made.
     ///
     /// # Examples
     ///

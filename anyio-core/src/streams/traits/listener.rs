@@ -63,7 +63,9 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     ///
     /// # Cancellation
     ///
-    /// Cancelling `serve` cancels every handler; it ends once they have.
+    /// Cancelling `serve` cancels every handler; it ends once they have, and the enclosing
+    /// scope that was cancelled catches (`move_on_after` gives `None`, `fail_after` its
+    /// timeout error): a cancellation is never returned as an error of `serve`.
     ///
     /// # Examples
     ///
@@ -125,7 +127,13 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
                 Err(TaskGroupError::Failed(mut errors)) if !errors.is_empty() => {
                     Err(errors.swap_remove(0))
                 }
-                Err(_) => Err(StreamError::ClosedResource),
+                // A group that ends without errors was cancelled, and `serve` never cancels
+                // its own: the cancellation came from outside, for the enclosing scope to
+                // catch.
+                Err(_) => {
+                    crate::checkpoint_if_cancelled().await;
+                    Err(StreamError::ClosedResource)
+                }
             }
         }
     }

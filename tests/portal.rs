@@ -373,3 +373,39 @@ fn a_shielded_portal_task_delays_stop_until_it_ends() {
         assert_eq!(task.join(), Ok(()));
     });
 }
+
+#[test]
+fn stopping_the_portal_from_its_own_task_does_not_wait_for_itself() {
+    on_every_backend(|backend| {
+        let portal = std::sync::Arc::new(start_blocking_portal(backend).unwrap());
+        let inner = std::sync::Arc::clone(&portal);
+        let after_stop = portal.call(async move {
+            inner.stop(true);
+            let returned = "stop returned";
+            // The last owner may be this task: dropping the portal here must not join itself.
+            drop(inner);
+            returned
+        });
+        assert_eq!(after_stop, Ok("stop returned"));
+        assert_eq!(portal.call(async { 1 }), Err(PortalError::Stopped));
+        portal.stop(false); // joins the thread now
+
+        let portal = std::sync::Arc::new(start_blocking_portal(backend).unwrap());
+        let inner = std::sync::Arc::clone(&portal);
+        let dropped = Flag::new();
+        let flag = dropped.clone();
+        let task = portal
+            .start_task_soon(async move {
+                sleep(Duration::from_millis(1)).await;
+                let _set = flag.on_drop();
+                // This task ends up the last owner: the portal is dropped on its own thread.
+                drop(inner);
+            })
+            .unwrap();
+        drop(portal);
+        drop(task);
+        while !dropped.is_set() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    });
+}

@@ -73,7 +73,8 @@ pub fn start_blocking_portal(backend: Backend) -> Result<BlockingPortal, Backend
 ///
 /// Dropping the portal is [`stop(true)`](Self::stop): the tasks still running are cancelled,
 /// dropped on the portal's thread (their destructors run there), and the thread is joined
-/// before `drop` returns. No task of the portal outlives it.
+/// before `drop` returns, so no task of the portal outlives it. The exception is a drop in
+/// async code (which must not block): the tasks are cancelled but not waited for.
 ///
 /// # Examples
 ///
@@ -200,7 +201,6 @@ impl BlockingPortal {
     /// # Examples
     ///
     /// See [`BlockingPortal`].
-    #[allow(clippy::type_complexity)]
     pub fn start_task<F, Fut, V, T>(
         &self,
         task: F,
@@ -243,6 +243,11 @@ impl BlockingPortal {
     /// running are cancelled, otherwise they are waited for. Blocks until the portal's event
     /// loop has ended, and with it every task of the portal. Idempotent.
     ///
+    /// Called from async code (say a task of the portal itself, which cannot wait for its own
+    /// end), it does not block: it closes the portal and, with `cancel_remaining`, cancels the
+    /// tasks, which then end on the portal's thread without being waited for. A later `stop` or
+    /// drop from a plain thread waits for them.
+    ///
     /// # Cancellation
     ///
     /// A task cancelled by `stop(true)` is dropped at its next `Pending`, after its
@@ -268,8 +273,15 @@ impl BlockingPortal {
         if cancel_remaining {
             self.group.cancel();
         }
-        let thread = lock(&self.thread).take()?;
-        thread.join().err()
+        if context::backend().is_some() {
+            // Called from async code: joining would block its event loop, or wait for itself
+            // when that code is a task of this portal. The loop ends once its tasks do; a later
+            // `stop` or drop from a plain thread joins it.
+            return None;
+        }
+        // Held while joining, so that a concurrent `stop` also returns only once the loop ended.
+        let mut thread = lock(&self.thread);
+        thread.take()?.join().err()
     }
 }
 

@@ -409,3 +409,65 @@ fn stopping_the_portal_from_its_own_task_does_not_wait_for_itself() {
         }
     });
 }
+
+/// Counts the live values it made: a portal task holds one for as long as it exists.
+#[derive(Clone, Default)]
+struct Live(std::sync::Arc<std::sync::atomic::AtomicIsize>);
+
+struct Alive(Live);
+
+impl Live {
+    fn enter(&self) -> Alive {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Alive(self.clone())
+    }
+
+    fn count(&self) -> isize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        (self.0).0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn stress_calls_racing_stop_all_end_and_no_task_survives_it() {
+    on_every_backend(|backend| {
+        for round in 0..10u64 {
+            let portal = start_blocking_portal(backend).unwrap();
+            let live = Live::default();
+            std::thread::scope(|threads| {
+                for caller in 0..3u64 {
+                    let (portal, live) = (&portal, live.clone());
+                    threads.spawn(move || loop {
+                        let live = live.clone();
+                        let outcome = if caller == 0 {
+                            portal
+                                .start_task_soon(async move {
+                                    let _alive = live.enter();
+                                    sleep_forever().await;
+                                })
+                                .map(drop)
+                        } else {
+                            portal.call(async move {
+                                let _alive = live.enter();
+                                sleep(Duration::from_micros(200)).await;
+                            })
+                        };
+                        match outcome {
+                            Ok(()) => {}
+                            Err(PortalError::Stopped | PortalError::Cancelled) => break,
+                            Err(other) => panic!("unexpected {other:?}"),
+                        }
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_micros(500 + round * 300));
+                portal.stop(true);
+                assert_eq!(live.count(), 0, "a task outlived stop (round {round})");
+            });
+        }
+    });
+}

@@ -105,19 +105,25 @@ async fn without_abandon_cancellation_waits_for_the_thread() {
 async fn with_abandon_the_caller_is_released_at_once() {
     let thread_done = Flag::new();
     let started = current_time();
+    // A limiter of our own: the default one is shared with the tests running concurrently.
+    let limiter = CapacityLimiter::new(1);
     let outcome = move_on_after(Duration::from_millis(10), {
         let thread_done = thread_done.clone();
-        ToThread::new().abandon_on_cancel(true).run_sync(move || {
-            std::thread::sleep(StdDuration::from_millis(300));
-            thread_done.set();
-        })
+        ToThread::new()
+            .limiter(&limiter)
+            .abandon_on_cancel(true)
+            .run_sync(move || {
+                std::thread::sleep(StdDuration::from_millis(300));
+                thread_done.set();
+            })
     })
     .await;
     assert_eq!(outcome, None);
     assert!(!thread_done.is_set(), "released before the thread finished");
     assert!(current_time() - started < Duration::from_millis(300));
-    // The thread runs on in the background; its token was given back.
-    assert_eq!(current_default_thread_limiter().borrowed_tokens(), 0);
+    // The thread runs on in the background; its token was given back, so the next call runs.
+    assert_eq!(limiter.borrowed_tokens(), 0);
+    ToThread::new().limiter(&limiter).run_sync(|| ()).await;
     while !thread_done.is_set() {
         sleep(Duration::from_millis(20)).await;
     }

@@ -10,7 +10,8 @@ use std::time::Duration as StdDuration;
 use anyio::sync::CapacityLimiter;
 use anyio::to_thread::{self, current_default_thread_limiter, ToThread, DEFAULT_THREAD_LIMIT};
 use anyio::{
-    checkpoint, current_time, move_on_after, sleep, task_group, CancelScope, Duration, SpawnError,
+    checkpoint, current_time, fail_after, from_thread, move_on_after, sleep, task_group,
+    CancelScope, Duration, FromThreadError, SpawnError,
 };
 use common::{panic_message, Flag};
 use futures::FutureExt;
@@ -104,19 +105,25 @@ async fn without_abandon_cancellation_waits_for_the_thread() {
 async fn with_abandon_the_caller_is_released_at_once() {
     let thread_done = Flag::new();
     let started = current_time();
+    // A limiter of our own: the default one is shared with the tests running concurrently.
+    let limiter = CapacityLimiter::new(1);
     let outcome = move_on_after(Duration::from_millis(10), {
         let thread_done = thread_done.clone();
-        ToThread::new().abandon_on_cancel(true).run_sync(move || {
-            std::thread::sleep(StdDuration::from_millis(300));
-            thread_done.set();
-        })
+        ToThread::new()
+            .limiter(&limiter)
+            .abandon_on_cancel(true)
+            .run_sync(move || {
+                std::thread::sleep(StdDuration::from_millis(300));
+                thread_done.set();
+            })
     })
     .await;
     assert_eq!(outcome, None);
     assert!(!thread_done.is_set(), "released before the thread finished");
     assert!(current_time() - started < Duration::from_millis(300));
-    // The thread runs on in the background; its token was given back.
-    assert_eq!(current_default_thread_limiter().borrowed_tokens(), 0);
+    // The thread runs on in the background; its token was given back, so the next call runs.
+    assert_eq!(limiter.borrowed_tokens(), 0);
+    ToThread::new().limiter(&limiter).run_sync(|| ()).await;
     while !thread_done.is_set() {
         sleep(Duration::from_millis(20)).await;
     }
@@ -135,6 +142,106 @@ async fn a_call_in_an_already_cancelled_scope_never_runs() {
         .await;
     assert_eq!(outcome, None);
     assert!(!ran.is_set());
+}
+
+#[anyio::test]
+async fn a_call_in_an_already_cancelled_scope_never_runs_with_abandon_either() {
+    let ran = Flag::new();
+    let scope = CancelScope::new();
+    scope.handle().cancel();
+    let outcome = scope
+        .run({
+            let ran = ran.clone();
+            ToThread::new()
+                .abandon_on_cancel(true)
+                .run_sync(move || ran.set())
+        })
+        .await;
+    assert_eq!(outcome, None);
+    let expired = fail_after(Duration::ZERO, to_thread::run_sync(|| 1)).await;
+    assert!(expired.is_err(), "the deadline's own error, not a value");
+    assert!(!ran.is_set());
+}
+
+#[anyio::test]
+async fn a_call_cancelled_while_its_thread_works_returns_the_value() {
+    // The work cancels its caller's scope itself: deterministic, no deadline race.
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let outcome = scope
+        .run(to_thread::run_sync(move || {
+            handle.cancel();
+            (from_thread::check_cancelled(), 7)
+        }))
+        .await;
+    assert_eq!(
+        outcome,
+        Some((Err(FromThreadError::Cancelled), 7)),
+        "the work saw the cancellation; its value reached the caller"
+    );
+}
+
+#[anyio::test]
+async fn move_on_after_a_shorter_deadline_than_the_work_returns_the_value() {
+    let started = current_time();
+    let outcome = move_on_after(
+        Duration::from_millis(10),
+        to_thread::run_sync(|| {
+            std::thread::sleep(StdDuration::from_millis(80));
+            "done"
+        }),
+    )
+    .await;
+    assert_eq!(outcome, Some("done"));
+    assert!(current_time() - started >= Duration::from_millis(80));
+}
+
+#[anyio::test]
+async fn with_abandon_a_call_cancelled_while_its_thread_works_is_none() {
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let thread_done = Flag::new();
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let outcome = scope
+        .run({
+            let thread_done = thread_done.clone();
+            ToThread::new().abandon_on_cancel(true).run_sync(move || {
+                handle.cancel();
+                // Held until the caller was released: the value cannot win the race.
+                let _ = released.recv();
+                thread_done.set();
+                7
+            })
+        })
+        .await;
+    assert_eq!(outcome, None);
+    assert!(!thread_done.is_set());
+    release.send(()).unwrap();
+    while !thread_done.is_set() {
+        sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[anyio::test(autojump)]
+async fn a_call_cancelled_while_waiting_for_a_token_never_runs_and_takes_none() {
+    let limiter = CapacityLimiter::new(1);
+    let held = limiter.acquire().await.unwrap();
+    let ran = Flag::new();
+    for abandon in [false, true] {
+        let flag = ran.clone();
+        let outcome = move_on_after(
+            Duration::from_millis(10),
+            ToThread::new()
+                .limiter(&limiter)
+                .abandon_on_cancel(abandon)
+                .run_sync(move || flag.set()),
+        )
+        .await;
+        assert_eq!(outcome, None, "abandon: {abandon}");
+        assert_eq!(limiter.borrowed_tokens(), 1, "abandon: {abandon}");
+    }
+    assert!(!ran.is_set());
+    drop(held);
 }
 
 #[anyio::test(autojump)]

@@ -27,8 +27,10 @@ mod error;
 pub mod from_thread;
 mod handoff;
 mod portal;
+mod portal_task;
 pub mod to_thread;
 mod worker;
 
 pub use error::FromThreadError;
-pub use portal::{start_blocking_portal, BlockingPortal, PortalError, PortalTask};
+pub use portal::{start_blocking_portal, BlockingPortal};
+pub use portal_task::{PortalError, PortalStartError, PortalTask};

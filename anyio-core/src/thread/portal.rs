@@ -1,13 +1,15 @@
 //! A blocking portal: an anyio event loop running in its own thread, that plain (non-async)
 //! threads call into.
 
+use std::any::Any;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::resume_unwind;
 use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
 
+use super::portal_task::{deliver, PortalError, PortalStartError, PortalTask};
 use crate::backend::{Backend, BackendUnavailable};
 use crate::cancel::node::lock;
 use crate::cancel::{CancelHandle, CancelScope};
@@ -16,33 +18,6 @@ use crate::streams::memory::{create_memory_object_stream, MemorySendStream};
 use crate::task_group::{task_group, TaskGroup, TaskStatus};
 
 type Job = Box<dyn FnOnce(&TaskGroup<Infallible>) + Send>;
-
-/// Why a [`BlockingPortal`] call did not return a value.
-///
-/// # Examples
-///
-/// ```
-/// use anyio_core::{thread::start_blocking_portal, Backend, PortalError};
-/// let portal = start_blocking_portal(Backend::default_backend().unwrap()).unwrap();
-/// portal.stop(false);
-/// assert_eq!(portal.call(async { 1 }), Err(PortalError::Stopped));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PortalError {
-    /// The portal was stopped; it runs nothing more.
-    #[error("the blocking portal was stopped")]
-    Stopped,
-    /// The task was cancelled (by `stop(true)` or its handle) before it completed.
-    #[error("the portal task was cancelled")]
-    Cancelled,
-    /// A blocking portal call was made from async code, where it would block the event loop.
-    #[error(
-        "blocking portal calls block the calling thread: make them from plain threads, not from \
-         async code running on an event loop"
-    )]
-    CalledFromEventLoop,
-}
 
 /// Starts an anyio event loop on `backend` in a new thread and returns a portal into it.
 ///
@@ -67,6 +42,8 @@ pub fn start_blocking_portal(backend: Backend) -> Result<BlockingPortal, Backend
         .name(format!("anyio-portal-{backend}"))
         .spawn(move || {
             crate::run_with(backend, async move {
+                // Every task of the portal is a child of this group, so none outlives this
+                // `run_with`: the group ends only once all of them have.
                 let _ = task_group(|tg: TaskGroup<Infallible>| async move {
                     let _ = ready_sender.send(tg.cancel_handle());
                     while let Ok(job) = incoming.receive().await {
@@ -91,7 +68,13 @@ pub fn start_blocking_portal(backend: Backend) -> Result<BlockingPortal, Backend
 /// A portal into an anyio event loop running in its own thread (AnyIO's `BlockingPortal`):
 /// plain threads use it to run async code and wait for the result.
 ///
-/// Dropping the portal stops it, cancelling what still runs, and joins its thread.
+/// Each task's outcome goes to the caller that started it, and only there: a task that panics
+/// or returns an error leaves the portal and its other tasks running.
+///
+/// Dropping the portal is [`stop(true)`](Self::stop): the tasks still running are cancelled,
+/// dropped on the portal's thread (their destructors run there), and the thread is joined
+/// before `drop` returns, so no task of the portal outlives it. The exception is a drop in
+/// async code (which must not block): the tasks are cancelled but not waited for.
 ///
 /// # Examples
 ///
@@ -101,10 +84,14 @@ pub fn start_blocking_portal(backend: Backend) -> Result<BlockingPortal, Backend
 /// assert_eq!(portal.call_sync(|| 2 + 2), Ok(4));
 /// let task = portal.start_task_soon(async { "background" }).unwrap();
 /// assert_eq!(task.join(), Ok("background"));
-/// let port = portal.start_task(|status: TaskStatus<u16>| async move {
-///     status.started(8080);
-/// });
-/// assert_eq!(port, Ok(8080));
+/// let (port, server) = portal
+///     .start_task(|status: TaskStatus<u16>| async move {
+///         status.started(8080);
+///         "served"
+///     })
+///     .unwrap();
+/// assert_eq!(port, 8080);
+/// assert_eq!(server.join(), Ok("served"));
 /// ```
 pub struct BlockingPortal {
     jobs: MemorySendStream<Job>,
@@ -124,12 +111,13 @@ impl BlockingPortal {
     ///
     /// # Errors
     ///
-    /// [`PortalError::Stopped`], [`PortalError::Cancelled`] (by `stop(true)`), or
-    /// [`PortalError::CalledFromEventLoop`] when called from async code.
+    /// [`PortalError::Stopped`], [`PortalError::Cancelled`] (by `stop(true)` or dropping the
+    /// portal from another thread), or [`PortalError::CalledFromEventLoop`] when called from
+    /// async code.
     ///
     /// # Panics
     ///
-    /// A panic in `future` resumes here.
+    /// A panic in `future` resumes here; the portal goes on serving other calls.
     ///
     /// # Examples
     ///
@@ -148,6 +136,10 @@ impl BlockingPortal {
     ///
     /// As [`call`](Self::call).
     ///
+    /// # Panics
+    ///
+    /// A panic in `work` resumes here; the portal goes on serving other calls.
+    ///
     /// # Examples
     ///
     /// See [`BlockingPortal`].
@@ -160,7 +152,8 @@ impl BlockingPortal {
     }
 
     /// Starts `future` as a task in the portal's event loop and returns at once with a handle
-    /// to wait for it or cancel it.
+    /// to wait for it or cancel it. A panic of the task resumes in
+    /// [`PortalTask::join`].
     ///
     /// # Errors
     ///
@@ -184,81 +177,120 @@ impl BlockingPortal {
         let cancel = scope.handle();
         let (sender, result) = mpsc::sync_channel(1);
         self.submit(Box::new(move |tg: &TaskGroup<Infallible>| {
-            let task = async move {
-                let outcome = catch_panic(scope.run(future)).await;
-                let _ = sender.send(outcome);
-            };
             // The group ends only after `stop`, which closes the job stream first.
-            let _ = tg.start_soon(task);
+            let _ = tg.start_soon(deliver(scope, future, sender));
         }))?;
         Ok(PortalTask { result, cancel })
     }
 
-    /// Starts a task that reports readiness through [`TaskStatus::started`] and blocks until it
-    /// does, returning the value it passed.
+    /// Starts a task that reports readiness through [`TaskStatus::started`], blocks until it
+    /// does, and returns the value it passed with a handle to the running task (AnyIO's
+    /// `start_task`, which returns a future and the value).
     ///
     /// # Errors
     ///
-    /// [`PortalError::Stopped`], [`PortalError::CalledFromEventLoop`], or
-    /// [`PortalError::Cancelled`] when the task ended (or was cancelled) without starting.
+    /// [`PortalStartError::NotStarted`] with the task's own output when it returned without
+    /// calling `started`; [`PortalError::Stopped`], [`PortalError::CalledFromEventLoop`], or
+    /// [`PortalError::Cancelled`] when the portal cancelled the task before it started.
+    ///
+    /// # Panics
+    ///
+    /// A panic of the task before `started` resumes here; one after `started` resumes in
+    /// [`PortalTask::join`]. Either way the portal goes on serving other calls.
     ///
     /// # Examples
     ///
     /// See [`BlockingPortal`].
-    pub fn start_task<F, Fut, V>(&self, task: F) -> Result<V, PortalError>
+    pub fn start_task<F, Fut, V, T>(
+        &self,
+        task: F,
+    ) -> Result<(V, PortalTask<T>), PortalStartError<T>>
     where
         F: FnOnce(TaskStatus<V>) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
         V: Send + 'static,
+        T: Send + 'static,
     {
-        let (sender, started) = mpsc::sync_channel(1);
+        let scope = CancelScope::new();
+        let cancel = scope.handle();
+        let (sender, result) = mpsc::sync_channel(1);
+        let (started_sender, started) = mpsc::sync_channel(1);
         self.submit(Box::new(move |tg: &TaskGroup<Infallible>| {
             let group = tg.clone();
             let _ = tg.start_soon(async move {
-                let _ = sender.send(group.start(task).await.ok());
+                // The task's outcome never reaches the group: `deliver` sends it, panic
+                // included, to this caller, so `start` sees a task returning `()`.
+                let start = group.start(move |status: TaskStatus<V>| {
+                    deliver(scope, async move { task(status).await }, sender)
+                });
+                let _ = started_sender.send(start.await.ok());
             });
         }))?;
-        started.recv().ok().flatten().ok_or(PortalError::Cancelled)
+        let handle = PortalTask { result, cancel };
+        match started.recv() {
+            Ok(Some(value)) => Ok((value, handle)),
+            // Not started: the task ended (its outcome is in the handle, or on its way), or the
+            // portal cancelled the task or the `start` waiting for it.
+            Ok(None) | Err(mpsc::RecvError) => match handle.result.recv() {
+                Ok(Ok(Some(output))) => Err(PortalStartError::NotStarted(output)),
+                Ok(Ok(None)) | Err(mpsc::RecvError) => Err(PortalError::Cancelled.into()),
+                Ok(Err(payload)) => resume_unwind(payload),
+            },
+        }
     }
 
     /// Stops the portal: no new calls are accepted; with `cancel_remaining`, the tasks still
     /// running are cancelled, otherwise they are waited for. Blocks until the portal's event
-    /// loop has ended. Idempotent.
+    /// loop has ended, and with it every task of the portal. Idempotent.
+    ///
+    /// Called from async code (say a task of the portal itself, which cannot wait for its own
+    /// end), it does not block: it closes the portal and, with `cancel_remaining`, cancels the
+    /// tasks, which then end on the portal's thread without being waited for. A later `stop` or
+    /// drop from a plain thread waits for them.
+    ///
+    /// # Cancellation
+    ///
+    /// A task cancelled by `stop(true)` is dropped at its next `Pending`, after its
+    /// cancellation cleanup (a shielded scope inside it delays the stop until it ends); its
+    /// caller gets [`PortalError::Cancelled`].
+    ///
+    /// # Panics
+    ///
+    /// Only if the portal's event loop itself panicked, which no task can cause (a task's panic
+    /// goes to its caller).
     ///
     /// # Examples
     ///
     /// See [`PortalError`].
     pub fn stop(&self, cancel_remaining: bool) {
+        if let Some(payload) = self.shut_down(cancel_remaining) {
+            resume_unwind(payload);
+        }
+    }
+
+    fn shut_down(&self, cancel_remaining: bool) -> Option<Box<dyn Any + Send>> {
         self.jobs.close();
         if cancel_remaining {
             self.group.cancel();
         }
-        if let Some(thread) = lock(&self.thread).take() {
-            if let Err(payload) = thread.join() {
-                resume_unwind(payload);
-            }
+        if context::backend().is_some() {
+            // Called from async code: joining would block its event loop, or wait for itself
+            // when that code is a task of this portal. The loop ends once its tasks do; a later
+            // `stop` or drop from a plain thread joins it.
+            return None;
         }
+        // Held while joining, so that a concurrent `stop` also returns only once the loop ended.
+        let mut thread = lock(&self.thread);
+        thread.take()?.join().err()
     }
-}
-
-/// Catches a panic of the portal task so it can be resumed in the calling thread.
-async fn catch_panic<F: Future>(future: F) -> std::thread::Result<F::Output> {
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(move |cx| {
-        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(std::task::Poll::Ready(value)) => std::task::Poll::Ready(Ok(value)),
-            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-            Err(payload) => std::task::Poll::Ready(Err(payload)),
-        }
-    })
-    .await
 }
 
 impl Drop for BlockingPortal {
     fn drop(&mut self) {
-        if !std::thread::panicking() {
-            self.stop(true);
-        }
+        // Even while unwinding: the tasks must not outlive the portal. A panic of the event loop
+        // itself is not resumed here (it would abort a thread already unwinding); the panic hook
+        // has reported it.
+        let _ = self.shut_down(true);
     }
 }
 
@@ -267,49 +299,5 @@ impl fmt::Debug for BlockingPortal {
         f.debug_struct("BlockingPortal")
             .field("stopped", &self.jobs.is_closed())
             .finish_non_exhaustive()
-    }
-}
-
-/// A task started through [`BlockingPortal::start_task_soon`].
-pub struct PortalTask<T> {
-    result: mpsc::Receiver<std::thread::Result<Option<T>>>,
-    cancel: CancelHandle,
-}
-
-impl<T> PortalTask<T> {
-    /// Blocks until the task ends and returns its value.
-    ///
-    /// # Errors
-    ///
-    /// [`PortalError::Cancelled`] when the task was cancelled.
-    ///
-    /// # Panics
-    ///
-    /// A panic of the task resumes here.
-    ///
-    /// # Examples
-    ///
-    /// See [`BlockingPortal`].
-    pub fn join(self) -> Result<T, PortalError> {
-        match self.result.recv() {
-            Ok(Ok(Some(value))) => Ok(value),
-            Ok(Ok(None)) | Err(mpsc::RecvError) => Err(PortalError::Cancelled),
-            Ok(Err(payload)) => resume_unwind(payload),
-        }
-    }
-
-    /// Cancels the task.
-    ///
-    /// # Examples
-    ///
-    /// See [`BlockingPortal::start_task_soon`].
-    pub fn cancel(&self) {
-        self.cancel.cancel();
-    }
-}
-
-impl<T> fmt::Debug for PortalTask<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PortalTask").finish_non_exhaustive()
     }
 }

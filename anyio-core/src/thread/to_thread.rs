@@ -62,9 +62,15 @@ fn default_limiter(backend: Backend) -> &'static CapacityLimiter {
 ///
 /// # Cancellation
 ///
-/// The call is protected: if the caller's scope is cancelled while `work` runs, the
-/// cancellation waits for `work` to return and then takes effect (the result is discarded, as
-/// in AnyIO). Inside an already-cancelled scope `work` never starts.
+/// Inside an already-cancelled scope `work` never starts. Once it runs, the call is protected:
+/// a cancellation of the caller's scope waits for `work` to return, and the call then returns
+/// its value as if nothing happened (as in AnyIO and Trio, where a call that does not abandon
+/// its thread completes). The cancellation takes effect at the caller's next blocking point;
+/// if the scope's body ends first, the scope returns the value:
+/// `move_on_after(10 ms, run_sync(80 ms of work))` gives `Some(..)` after 80 ms. Meanwhile
+/// [`from_thread::check_cancelled`](super::from_thread::check_cancelled) tells `work` that its
+/// caller was cancelled, so it can stop early. To release the caller at once instead, see
+/// [`ToThread::abandon_on_cancel`].
 ///
 /// # Examples
 ///
@@ -122,9 +128,11 @@ impl<'a> ToThread<'a> {
         self
     }
 
-    /// With `true`, a cancelled caller does not wait: it is released at once, the thread runs on
-    /// in the background and its result is discarded. With `false` (the default) the call is a
-    /// protected region that the cancellation waits for.
+    /// With `true`, a cancelled caller does not wait: it is released at once (the scope returns
+    /// `None`), the thread runs on in the background and its result is discarded. With `false`
+    /// (the default) the call is a protected region that the cancellation waits for: the call
+    /// returns the value of `work`, and the cancellation takes effect at the caller's next
+    /// blocking point.
     ///
     /// # Examples
     ///
@@ -159,9 +167,12 @@ impl<'a> ToThread<'a> {
     ///
     /// Inside an already-cancelled scope `work` never starts, and a call cancelled while
     /// waiting for a limiter token leaves no token behind. Once `work` runs, see
-    /// [`abandon_on_cancel`](ToThread::abandon_on_cancel). With abandon, the token is given
-    /// back when the caller is released, as in AnyIO, so the abandoned thread no longer counts
-    /// against the limiter.
+    /// [`abandon_on_cancel`](ToThread::abandon_on_cancel): without it the call waits for `work`
+    /// and returns its value (the cancellation lands at the caller's next blocking point); with
+    /// it the caller is released at once. The cancellation of the caller's scope never becomes
+    /// a value of this call: `run_sync` returns `work`'s own value or does not return. With
+    /// abandon, the token is given back when the caller is released, as in AnyIO, so the
+    /// abandoned thread no longer counts against the limiter.
     ///
     /// # Examples
     ///

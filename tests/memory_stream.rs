@@ -12,9 +12,7 @@ use std::task::Poll;
 use anyio::streams::memory::{
     MemoryReceiveStream, MemorySendStream, ReceiveError, SendError, TryReceiveError, TrySendError,
 };
-use anyio::{
-    create_memory_object_stream, fail_after, sleep, task_group, Duration, SpawnError,
-};
+use anyio::{create_memory_object_stream, fail_after, sleep, task_group, Duration, SpawnError};
 use futures::{poll, SinkExt, StreamExt};
 
 async fn receivers_waiting<T>(rx: &MemoryReceiveStream<T>, n: usize) {

@@ -80,7 +80,10 @@ async fn a_cancelled_send_whose_item_was_taken_completes() {
             "buffer {buffer}: the item was delivered, so the send is not cancelled"
         );
         received.extend(drain(&rx));
-        assert_eq!(received, expected, "buffer {buffer}: delivered exactly once");
+        assert_eq!(
+            received, expected,
+            "buffer {buffer}: delivered exactly once"
+        );
     }
 }
 
@@ -94,9 +97,17 @@ async fn a_cancelled_send_whose_item_was_not_taken_withdraws_it() {
         let mut sending = Box::pin(scope.run(tx.send(1)));
         assert!(poll!(sending.as_mut()).is_pending());
         handle.cancel();
-        assert_eq!(poll!(sending.as_mut()), Poll::Ready(None), "buffer {buffer}");
+        assert_eq!(
+            poll!(sending.as_mut()),
+            Poll::Ready(None),
+            "buffer {buffer}"
+        );
         assert_eq!(tx.statistics().tasks_waiting_send, 0, "buffer {buffer}");
-        assert_eq!(drain(&rx), filled, "buffer {buffer}: the item was withdrawn");
+        assert_eq!(
+            drain(&rx),
+            filled,
+            "buffer {buffer}: the item was withdrawn"
+        );
     }
 }
 
@@ -152,13 +163,22 @@ async fn an_item_handed_to_a_cancelled_receiver_goes_back_to_the_front() {
         let handle = scope.handle();
         let mut receiving = Box::pin(scope.run(rx.receive()));
         assert!(poll!(receiving.as_mut()).is_pending());
-        tx.try_send(1).unwrap(); // handed to the waiting receiver
-        // A later item: buffered, or (unbuffered) held by a waiting sender.
+        // Handed to the waiting receiver; then a later item, buffered or (unbuffered) held by
+        // a waiting sender.
+        tx.try_send(1).unwrap();
         let mut later = Box::pin(tx.send(2));
-        assert!(poll!(later.as_mut()).is_ready() == (buffer > 0));
+        assert_eq!(poll!(later.as_mut()).is_ready(), buffer > 0);
         handle.cancel();
-        assert_eq!(poll!(receiving.as_mut()), Poll::Ready(None), "buffer {buffer}");
-        assert_eq!(drain(&rx), [1, 2], "buffer {buffer}: nothing lost, order kept");
+        assert_eq!(
+            poll!(receiving.as_mut()),
+            Poll::Ready(None),
+            "buffer {buffer}"
+        );
+        assert_eq!(
+            drain(&rx),
+            [1, 2],
+            "buffer {buffer}: nothing lost, order kept"
+        );
         if buffer == 0 {
             assert_eq!(poll!(later.as_mut()), Poll::Ready(Ok(())));
         }
@@ -193,7 +213,11 @@ async fn in_a_cancelled_scope_nothing_moves_even_without_waiting() {
         if buffer == 0 {
             assert!(poll!(waiting.as_mut()).is_pending());
         }
-        assert_eq!(cancelled_scope().run(tx.send(1)).await, None, "buffer {buffer}");
+        assert_eq!(
+            cancelled_scope().run(tx.send(1)).await,
+            None,
+            "buffer {buffer}"
+        );
         assert_eq!(
             cancelled_scope().run(SinkExt::send(&mut tx, 2)).await,
             None,
@@ -203,14 +227,25 @@ async fn in_a_cancelled_scope_nothing_moves_even_without_waiting() {
         assert_eq!(statistics.current_buffer_used, 0, "buffer {buffer}");
         assert_eq!(statistics.tasks_waiting_send, 0, "buffer {buffer}");
         if buffer == 0 {
-            assert!(poll!(waiting.as_mut()).is_pending(), "nothing was handed over");
+            assert!(
+                poll!(waiting.as_mut()).is_pending(),
+                "nothing was handed over"
+            );
         }
         drop(waiting);
         // A receive that could complete at once: an item buffered, or a waiting sender.
         let mut sending = Box::pin(tx.send(3));
-        assert!(poll!(sending.as_mut()).is_ready() == (buffer > 0));
-        assert_eq!(cancelled_scope().run(rx.receive()).await, None, "buffer {buffer}");
-        assert_eq!(cancelled_scope().run(rx.next()).await, None, "buffer {buffer}");
+        assert_eq!(poll!(sending.as_mut()).is_ready(), buffer > 0);
+        assert_eq!(
+            cancelled_scope().run(rx.receive()).await,
+            None,
+            "buffer {buffer}"
+        );
+        assert_eq!(
+            cancelled_scope().run(rx.next()).await,
+            None,
+            "buffer {buffer}"
+        );
         assert_eq!(drain(&rx), [3], "buffer {buffer}: nothing was taken");
         if buffer == 0 {
             assert_eq!(poll!(sending.as_mut()), Poll::Ready(Ok(())));
@@ -233,7 +268,11 @@ async fn a_cancelled_flush_keeps_the_accepted_item_in_the_sink() {
     }
     assert_eq!(tx.statistics().tasks_waiting_send, 1);
     assert_eq!(cancelled_scope().run(flush(&mut tx)).await, None);
-    assert_eq!(tx.statistics().tasks_waiting_send, 0, "withdrawn from the queue");
+    assert_eq!(
+        tx.statistics().tasks_waiting_send,
+        0,
+        "withdrawn from the queue"
+    );
     assert_eq!(rx.try_receive(), Err(TryReceiveError::WouldBlock));
     let mut receiving = Box::pin(rx.receive());
     assert!(poll!(receiving.as_mut()).is_pending());
@@ -436,4 +475,3 @@ async fn a_dropped_send_is_never_delivered_twice() {
     drop(send); // withdrawn before anyone took it
     assert_eq!(rx.try_receive(), Err(TryReceiveError::WouldBlock));
 }
-

@@ -15,9 +15,10 @@
 //! already taken. No item is lost or delivered twice.
 //!
 //! Inside a cancelled scope an operation moves no item, and it settles its wait entry under the
-//! mutex before reporting anything (see [`Channel::poll_send_cancelled`]): a send whose item was already taken completes, so a
-//! sender never sees "cancelled" for an item that was delivered; a queued send is withdrawn,
-//! its item back in the op; a receive gives back an item it was handed.
+//! mutex before its scope can report the cancellation (see [`Channel::poll_send_cancelled`]): a
+//! send whose item was already taken completes, so a sender never sees "cancelled" for an item
+//! that was delivered; a queued send is withdrawn, its item back in the op; a receive gives
+//! back an item it was handed.
 //!
 //! Items and wakers are dropped or woken after the mutex is released, so user `Drop` code (which
 //! may touch this very stream) never runs under it.

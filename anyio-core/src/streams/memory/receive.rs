@@ -86,8 +86,8 @@ impl<T> MemoryReceiveStream<T> {
     /// scope is cancelled while it waits, its next poll withdraws it and gives back an item it
     /// had already been handed (to the next waiting receiver, else to the front of the buffer),
     /// before the scope reports the cancellation; a receive dropped without that poll does the
-    /// same in its drop. The item is never lost, though a receiver that was already waiting
-    /// may get an item sent later before it.
+    /// same in its drop. The item is never lost, though an item sent later may reach another
+    /// receiver before it.
     ///
     /// Inside a scope already cancelled when the receive starts, it is a cancellation point: it
     /// does not complete and takes nothing, even when an item is ready (as in Trio).

@@ -27,10 +27,9 @@ use crate::sync::waiters::scope_cancelled;
 /// scope `poll_ready`, `poll_flush` and `poll_close` stay `Pending` (so `SinkExt::send` moves
 /// nothing there); an item the sink already accepted is withdrawn from the queue but stays in
 /// the sink for the next flush, unless a receiver had already taken it (or a close failed it,
-/// which they report). The inherent
-/// `send` and `close` take precedence over `SinkExt`'s, so name the trait to use those
-/// (`SinkExt::send(&mut tx, item)`); don't interleave the two interfaces on one handle without
-/// flushing the sink first.
+/// which they report). The inherent `send` and `close` take precedence over `SinkExt`'s, so
+/// name the trait to use those (`SinkExt::send(&mut tx, item)`); don't interleave the two
+/// interfaces on one handle without flushing the sink first.
 ///
 /// # Examples
 ///

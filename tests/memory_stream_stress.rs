@@ -3,7 +3,9 @@
 //! after a random number of polls, or cancelled through their scope). Every item must end
 //! exactly once: received, handed back to its sender in an error, or dropped because its send
 //! was cancelled (or, once every receiver is gone, with the buffer). A deterministic PRNG makes
-//! each run reproducible up to scheduling.
+//! each run reproducible up to scheduling. A third run (issue 16, "Exactly once"; buffers 0, 1,
+//! 2, 16 and unbounded) retries every cancelled send with the same item id: each id must then
+//! be received exactly once.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -123,19 +125,23 @@ impl<F: Future> Future for DropAfterPolls<F> {
     }
 }
 
-/// Polls the inner future `polls` times, then cancels the enclosing scope and polls it once
-/// more inside the cancelled scope (where it must not complete).
+/// Polls the inner future `polls` times (yielding in between, so that the other side may act),
+/// then cancels the enclosing scope and polls it once more inside the cancelled scope: there a
+/// send completes only if its item was already taken, and a receive never does. Counts the
+/// operations that completed in that last poll in `after_cancel`.
 struct CancelScopeAfterPolls<F> {
     future: Pin<Box<F>>,
     polls: u8,
     scope: CancelHandle,
+    after_cancel: Arc<AtomicUsize>,
 }
 
 impl<F: Future> Future for CancelScopeAfterPolls<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        if self.polls == 0 {
+        let cancelled = self.polls == 0;
+        if cancelled {
             self.scope.cancel();
         } else {
             self.polls -= 1;
@@ -144,8 +150,30 @@ impl<F: Future> Future for CancelScopeAfterPolls<F> {
         if ready.is_pending() && self.polls > 0 {
             cx.waker().wake_by_ref();
         }
+        if ready.is_ready() && cancelled {
+            self.after_cancel.fetch_add(1, Ordering::SeqCst);
+        }
         ready
     }
+}
+
+/// Runs `future` in a scope cancelled after 0 to 2 polls; `None` if the scope caught the
+/// cancellation.
+async fn cancel_after_polls<F: Future>(
+    rng: &mut Rng,
+    future: F,
+    after_cancel: &Arc<AtomicUsize>,
+) -> Option<F::Output> {
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    scope
+        .run(CancelScopeAfterPolls {
+            future: Box::pin(future),
+            polls: rng.below(3) as u8,
+            scope: handle,
+            after_cancel: after_cancel.clone(),
+        })
+        .await
 }
 
 /// Runs `future` normally most of the time, or cancels it at random; `None` if cancelled.
@@ -158,17 +186,7 @@ async fn attempt<F: Future>(rng: &mut Rng, future: F) -> Option<F::Output> {
             }
             .await
         }
-        1 => {
-            let scope = CancelScope::new();
-            let handle = scope.handle();
-            scope
-                .run(CancelScopeAfterPolls {
-                    future: Box::pin(future),
-                    polls: rng.below(3) as u8,
-                    scope: handle,
-                })
-                .await
-        }
+        1 => cancel_after_polls(rng, future, &Arc::new(AtomicUsize::new(0))).await,
         _ => Some(future.await),
     }
 }
@@ -339,6 +357,143 @@ async fn items_come_back_to_their_senders_when_the_receivers_leave() {
             assert!(
                 count(&ledger.returned) > 0,
                 "buffer {buffer}: no send was broken"
+            );
+        }
+    }
+}
+
+/// The buffer sizes of the retry run: the rendezvous, the small buffers whose freed slot takes
+/// a waiting sender's item, a larger one, and unbounded.
+const RETRY_BUFFERS: [usize; 5] = [0, 1, 2, 16, usize::MAX];
+
+/// Cancellations that did not end in the scope's `None`, by side.
+struct RetryCounts {
+    /// Sends that completed in the poll right after their scope was cancelled: their item had
+    /// been taken (the interleaving of issue 16).
+    sends_completed_after_cancel: Arc<AtomicUsize>,
+    /// Receives that did: must stay 0.
+    receives_completed_after_cancel: Arc<AtomicUsize>,
+    cancelled_sends: AtomicUsize,
+}
+
+/// One run in which every cancelled send is retried with the same item id until it succeeds,
+/// and consumers retry cancelled receives: every id must then be received exactly once.
+async fn run_with_retries(buffer: usize, seed: u64) -> (Arc<Ledger>, Arc<RetryCounts>) {
+    let ledger = Ledger::new();
+    let counts = Arc::new(RetryCounts {
+        sends_completed_after_cancel: Arc::new(AtomicUsize::new(0)),
+        receives_completed_after_cancel: Arc::new(AtomicUsize::new(0)),
+        cancelled_sends: AtomicUsize::new(0),
+    });
+    let (tx, rx) = create_memory_object_stream::<Tracked>(buffer);
+    task_group(|tg| {
+        let (ledger, counts) = (ledger.clone(), counts.clone());
+        async move {
+            for consumer in 0..CONSUMERS {
+                let (rx, counts) = (rx.clone(), counts.clone());
+                let mut rng = Rng::new(seed * 1000 + 100 + consumer as u64);
+                tg.start_soon(async move {
+                    loop {
+                        let received = match rng.below(4) {
+                            0 => {
+                                let after_cancel = &counts.receives_completed_after_cancel;
+                                cancel_after_polls(&mut rng, rx.receive(), after_cancel).await
+                            }
+                            1 => match rx.try_receive() {
+                                Ok(item) => Some(Ok(item)),
+                                Err(TryReceiveError::WouldBlock) => {
+                                    anyio::checkpoint().await;
+                                    None
+                                }
+                                Err(TryReceiveError::EndOfStream) => break,
+                                Err(TryReceiveError::Closed) => panic!("receive handle closed"),
+                            },
+                            _ => Some(rx.receive().await),
+                        };
+                        match received {
+                            Some(Ok(item)) => item.received(),
+                            Some(Err(ReceiveError::EndOfStream)) => break,
+                            Some(Err(ReceiveError::Closed)) => panic!("receive handle closed"),
+                            None => {} // cancelled: nothing taken, try again
+                        }
+                    }
+                })?;
+            }
+            drop(rx);
+            for producer in 0..PRODUCERS {
+                let (tx, ledger, counts) = (tx.clone(), ledger.clone(), counts.clone());
+                let mut rng = Rng::new(seed * 1000 + producer as u64);
+                tg.start_soon(async move {
+                    for seq in 0..ITEMS_PER_PRODUCER {
+                        let id = producer * ITEMS_PER_PRODUCER + seq;
+                        loop {
+                            // A fresh copy of the item each attempt: a cancelled send drops the
+                            // one it held, which the ledger counts as `dropped`.
+                            let item = Tracked {
+                                id,
+                                ledger: ledger.clone(),
+                                settled: false,
+                            };
+                            let sent = if rng.below(3) == 0 {
+                                let after_cancel = &counts.sends_completed_after_cancel;
+                                cancel_after_polls(&mut rng, tx.send(item), after_cancel).await
+                            } else {
+                                Some(tx.send(item).await)
+                            };
+                            match sent {
+                                Some(Ok(())) => break,
+                                Some(Err(error)) => panic!("send failed: {error}"),
+                                None => {
+                                    counts.cancelled_sends.fetch_add(1, Ordering::SeqCst);
+                                }
+                            }
+                        }
+                        ledger.send_ok[id].store(true, Ordering::SeqCst);
+                    }
+                })?;
+            }
+            drop(tx);
+            Ok::<_, SpawnError>(())
+        }
+    })
+    .await
+    .unwrap();
+    (ledger, counts)
+}
+
+#[anyio::test(timeout = "120s")]
+async fn cancelled_senders_that_retry_deliver_every_item_exactly_once() {
+    for (index, buffer) in RETRY_BUFFERS.into_iter().enumerate() {
+        let (ledger, counts) = run_with_retries(buffer, index as u64 + 21).await;
+        for id in 0..TOTAL {
+            assert_eq!(
+                ledger.received[id].load(Ordering::SeqCst),
+                1,
+                "buffer {buffer}: item {id} received {} times",
+                ledger.received[id].load(Ordering::SeqCst)
+            );
+            assert!(ledger.send_ok[id].load(Ordering::SeqCst));
+            assert_eq!(ledger.returned[id].load(Ordering::SeqCst), 0);
+        }
+        let cancelled = counts.cancelled_sends.load(Ordering::SeqCst);
+        assert!(cancelled > 0, "buffer {buffer}: the run cancelled no send");
+        assert_eq!(
+            count(&ledger.dropped),
+            cancelled,
+            "buffer {buffer}: exactly the items of the cancelled sends were dropped"
+        );
+        assert_eq!(
+            counts
+                .receives_completed_after_cancel
+                .load(Ordering::SeqCst),
+            0,
+            "buffer {buffer}: a receive completed inside its cancelled scope"
+        );
+        if buffer != usize::MAX {
+            // An unbounded send never waits, so it completes before any cancellation.
+            assert!(
+                counts.sends_completed_after_cancel.load(Ordering::SeqCst) > 0,
+                "buffer {buffer}: no send was taken while its scope was being cancelled"
             );
         }
     }

@@ -1,8 +1,10 @@
 //! loom models of the memory object stream core: hand-off to a receiver that is dropped,
-//! cancelled sends, and closing while the other side waits. Every interleaving must deliver each
-//! item exactly once (or hand it back) and never leave a task waiting forever.
+//! cancelled sends, sends and receives whose scope is cancelled while the other side takes or
+//! hands over an item, and closing while the other side waits. Every interleaving must deliver
+//! each item exactly once (or hand it back) and never leave a task waiting forever.
 //!
-//! Run with `RUSTFLAGS="--cfg loom" cargo test -p anyio-core --test loom_channel --release`.
+//! Run with `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p anyio-core
+//! --release --test loom_channel`.
 #![cfg(loom)]
 
 use std::future::Future;
@@ -11,8 +13,9 @@ use std::task::{Context, Poll, Waker};
 
 use anyio_core::loom_model as model;
 use anyio_core::streams::memory::{
-    create_memory_object_stream, ReceiveError, SendError, TryReceiveError,
+    create_memory_object_stream, ReceiveError, SendError, TryReceiveError, TrySendError,
 };
+use anyio_core::CancelScope;
 use loom::future::block_on;
 use loom::thread;
 
@@ -26,6 +29,80 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
         Poll::Ready(value) => Some(value),
         Poll::Pending => None,
     }
+}
+
+/// Polls `future` once with a waker that does nothing.
+fn poll_now<F: Future>(future: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// A send waits (on a rendezvous, or a full one-slot buffer); a receiver takes an item on
+/// another thread while the sender's scope is cancelled and the send polled: the scope
+/// reports the cancellation exactly when the item was not delivered.
+#[test]
+fn a_cancelled_send_completes_exactly_when_its_item_was_taken() {
+    for buffer in [0, 1] {
+        model(move || {
+            let (tx, rx) = create_memory_object_stream::<u32>(buffer);
+            if buffer == 1 {
+                tx.try_send(0).unwrap();
+            }
+            let scope = CancelScope::new();
+            let handle = scope.handle();
+            let mut sending = pin!(scope.run(tx.send(1)));
+            assert!(poll_now(sending.as_mut()).is_pending());
+            let receiver = thread::spawn(move || {
+                let first = rx.try_receive();
+                (first, rx)
+            });
+            handle.cancel();
+            let sent = match poll_now(sending.as_mut()) {
+                Poll::Ready(Some(Ok(()))) => true,
+                Poll::Ready(None) => false,
+                other => panic!("unexpected {other:?}"),
+            };
+            let (first, rx) = receiver.join().unwrap();
+            let mut got: Vec<u32> = first.into_iter().collect();
+            while let Ok(item) = rx.try_receive() {
+                got.push(item);
+            }
+            let expected: &[u32] = match (buffer, sent) {
+                (0, true) => &[1],
+                (0, false) => &[],
+                (_, true) => &[0, 1],
+                (_, false) => &[0],
+            };
+            assert_eq!(got, expected, "buffer {buffer}, sent {sent}");
+        });
+    }
+}
+
+/// A receive waits; a sender offers an item on another thread while the receiver's scope is
+/// cancelled and the receive polled: the receive never completes, and an item handed to it is
+/// back in the stream.
+#[test]
+fn a_cancelled_receive_gives_back_an_item_handed_to_it() {
+    model(|| {
+        let (tx, rx) = create_memory_object_stream::<u32>(0);
+        let scope = CancelScope::new();
+        let handle = scope.handle();
+        let mut receiving = pin!(scope.run(rx.receive()));
+        assert!(poll_now(receiving.as_mut()).is_pending());
+        let sender = thread::spawn(move || {
+            let offered = tx.try_send(1);
+            (offered, tx)
+        });
+        handle.cancel();
+        assert!(matches!(poll_now(receiving.as_mut()), Poll::Ready(None)));
+        let (offered, _tx) = sender.join().unwrap();
+        match offered {
+            Ok(()) => assert_eq!(rx.try_receive(), Ok(1), "the handed item was lost"),
+            Err(TrySendError::WouldBlock(1)) => {
+                assert_eq!(rx.try_receive(), Err(TryReceiveError::WouldBlock));
+            }
+            Err(error) => panic!("unexpected {error}"),
+        }
+    });
 }
 
 /// A rendezvous send races a receiver that is dropped after one poll: the item reaches

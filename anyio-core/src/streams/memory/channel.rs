@@ -14,6 +14,12 @@
 //! receiver or back to the front of the buffer; a dropped send withdraws its item unless it was
 //! already taken. No item is lost or delivered twice.
 //!
+//! Inside a cancelled scope an operation moves no item, and it settles its wait entry under the
+//! mutex before its scope can report the cancellation (see [`Channel::poll_send_cancelled`]): a
+//! send whose item was already taken completes, so a sender never sees "cancelled" for an item
+//! that was delivered; a queued send is withdrawn, its item back in the op; a receive gives
+//! back an item it was handed.
+//!
 //! Items and wakers are dropped or woken after the mutex is released, so user `Drop` code (which
 //! may touch this very stream) never runs under it.
 
@@ -223,12 +229,7 @@ impl<T> Channel<T> {
             let waiter = state.senders.remove(key);
             op.key = None;
             drop(state);
-            return Poll::Ready(match (outcome, waiter.item) {
-                (SendOutcome::Delivered, _) => Ok(()),
-                (SendOutcome::Closed, Some(item)) => Err(SendError::Closed(item)),
-                (SendOutcome::Broken, Some(item)) => Err(SendError::Broken(item)),
-                _ => unreachable!("an undelivered send keeps its item"),
-            });
+            return Poll::Ready(settled_send(waiter));
         }
         let item = op.item.take().expect("a send op polled after completion");
         if handle.is_closed() {
@@ -257,6 +258,24 @@ impl<T> Channel<T> {
                 Poll::Pending
             }
         }
+    }
+
+    /// Drives `op` inside a cancelled scope, where nothing may move. A send that was already
+    /// settled reports its outcome: its item was taken (`Ok`; reporting cancellation instead
+    /// would invite a retry that delivers it twice) or handed back by a close. A queued send is
+    /// withdrawn, its item back in `op` (so a later poll outside the cancellation starts over,
+    /// and a drop drops it undelivered), and stays `Pending`. The check and the withdrawal are
+    /// one critical section, so no receiver can take the item in between.
+    pub(crate) fn poll_send_cancelled(&self, op: &mut SendOp<T>) -> Poll<Result<(), SendError<T>>> {
+        let Some(key) = op.key.take() else {
+            return Poll::Pending;
+        };
+        let waiter = self.lock().senders.remove(key);
+        if waiter.outcome == SendOutcome::Waiting {
+            op.item = waiter.item;
+            return Poll::Pending;
+        }
+        Poll::Ready(settled_send(waiter))
     }
 
     /// Withdraws the queued send `key` of a dropped op; returns its item unless it was taken.
@@ -336,7 +355,8 @@ impl<T> Channel<T> {
         self.lock().receivers.remove(key).item
     }
 
-    /// Withdraws the queued receive `key` of a dropped op, passing on an item it was handed.
+    /// Withdraws the receive entry `key` of a dropped op, or of one polled inside a cancelled
+    /// scope, passing on an item it was handed.
     pub(crate) fn cancel_receive(&self, key: usize) {
         let (dropped, waker) = {
             let mut state = self.lock();
@@ -438,5 +458,15 @@ impl<T> Channel<T> {
             tasks_waiting_send: state.senders.len(),
             tasks_waiting_receive: state.receivers.len(),
         }
+    }
+}
+
+/// The result of a send whose wait entry was settled (not `Waiting`) and removed.
+fn settled_send<T>(waiter: SendWaiter<T>) -> Result<(), SendError<T>> {
+    match (waiter.outcome, waiter.item) {
+        (SendOutcome::Delivered, _) => Ok(()),
+        (SendOutcome::Closed, Some(item)) => Err(SendError::Closed(item)),
+        (SendOutcome::Broken, Some(item)) => Err(SendError::Broken(item)),
+        _ => unreachable!("an undelivered send keeps its item"),
     }
 }

@@ -21,10 +21,12 @@
 //!   with the item handed back; [`ReceiveError::EndOfStream`] when every sender is gone and the
 //!   buffer is drained (buffered items are still delivered after the senders close);
 //!   `WouldBlock` from the `try_*` variants.
-//! - Cancellation: a dropped receive never loses an item (one already handed to it goes to the
-//!   next receiver or back to the front of the buffer); a dropped send never delivers twice.
-//!   Inside a cancelled scope, `send` and `receive` do nothing (as in Trio), so cancelling a
-//!   consumer cannot swallow an item.
+//! - Cancellation, exactly once: a cancelled receive never takes an item (one already handed
+//!   to it goes to the next receiver or back to the front of the buffer); a cancelled send
+//!   whose item was already taken completes with `Ok` instead of reporting the cancellation,
+//!   and otherwise withdraws its item first, so a sender that retries after a cancellation
+//!   never duplicates an item. Inside a scope already cancelled, `send` and `receive` move
+//!   nothing even when they could without waiting (as in Trio).
 //!
 //! The buffered path allocates nothing per item: the buffer is a ring allocated up front (up to
 //! 1024 slots; larger and unbounded buffers grow and keep their capacity), and the wait queues

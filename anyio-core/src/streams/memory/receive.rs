@@ -25,7 +25,9 @@ const NO_KEY: usize = usize::MAX;
 /// It also implements [`futures_core::Stream`], ending (`None`) at end-of-stream or when this
 /// handle is closed. A `next()` that was polled and then abandoned (say, the losing branch of a
 /// `select!`) keeps its place in the queue until this handle's next `next()`, `receive` or
-/// `try_receive`, which picks it up, so an item handed to it is not lost, only delayed.
+/// `try_receive`, which picks it up, so an item handed to it is not lost, only delayed. Inside
+/// a cancelled scope `poll_next` stays `Pending`, takes nothing, and gives back an item handed
+/// to this handle's waiting `next()`, as [`receive`](MemoryReceiveStream::receive) does.
 ///
 /// # Examples
 ///
@@ -80,9 +82,15 @@ impl<T> MemoryReceiveStream<T> {
     ///
     /// # Cancellation
     ///
-    /// Cancel-safe: a dropped receive loses no item. If an item had already been handed to it,
-    /// the item goes to the next waiting receiver or back to the front of the buffer. Inside a
-    /// cancelled scope the receive takes nothing (the scope drops it at once), as in Trio.
+    /// Cancel-safe, exactly once: a cancelled receive never takes an item. When the enclosing
+    /// scope is cancelled while it waits, its next poll withdraws it and gives back an item it
+    /// had already been handed (to the next waiting receiver, else to the front of the buffer),
+    /// before the scope reports the cancellation; a receive dropped without that poll does the
+    /// same in its drop. The item is never lost, though an item sent later may reach another
+    /// receiver before it.
+    ///
+    /// Inside a scope already cancelled when the receive starts, it is a cancellation point: it
+    /// does not complete and takes nothing, even when an item is ready (as in Trio).
     ///
     /// # Examples
     ///
@@ -212,10 +220,15 @@ impl<T> Stream for MemoryReceiveStream<T> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
         if scope_cancelled() {
+            // Give back what this `next()` was handed rather than hold it until this handle's
+            // next call, which a cancelled consumer may never make.
+            if let Some(key) = this.take_stream_key() {
+                this.channel.cancel_receive(key);
+            }
             return Poll::Pending;
         }
-        let this = self.get_mut();
         let slot = this.stream_key.get_mut();
         let mut key = (*slot != NO_KEY).then_some(*slot);
         let result = this.channel.poll_receive(&this.handle, &mut key, cx);
@@ -244,11 +257,15 @@ impl<T> Future for ReceiveItem<'_, T> {
     type Output = Result<T, ReceiveError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
         if scope_cancelled() {
-            // The enclosing scope drops us right away; `Drop` passes on any item handed to us.
+            // Give back an item handed to us now, not when the scope gets round to dropping
+            // us (a protected scope may keep polling us for a while).
+            if let Some(key) = this.key.take() {
+                this.stream.channel.cancel_receive(key);
+            }
             return Poll::Pending;
         }
-        let this = &mut *self;
         if !this.started {
             this.started = true;
             // Take over the place of an abandoned `Stream::next` on this handle.

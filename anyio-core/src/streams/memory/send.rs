@@ -23,10 +23,13 @@ use crate::sync::waiters::scope_cancelled;
 /// work): `start_send` hands the item over at once when it can, otherwise keeps it in this
 /// handle until `poll_flush` (or `poll_ready`) has delivered it, with the same semantics as
 /// [`send`](MemorySendStream::send). `poll_close` flushes and then closes this handle. An item
-/// still pending in the sink when the handle is dropped is dropped with it. The inherent
-/// `send` and `close` take precedence over `SinkExt`'s, so name the trait to use those
-/// (`SinkExt::send(&mut tx, item)`); don't interleave the two interfaces on one handle without
-/// flushing the sink first.
+/// still pending in the sink when the handle is dropped is dropped with it. Inside a cancelled
+/// scope `poll_ready`, `poll_flush` and `poll_close` stay `Pending` (so `SinkExt::send` moves
+/// nothing there); an item the sink already accepted is withdrawn from the queue but stays in
+/// the sink for the next flush, unless a receiver had already taken it (or a close failed it,
+/// which they report). The inherent `send` and `close` take precedence over `SinkExt`'s, so
+/// name the trait to use those (`SinkExt::send(&mut tx, item)`); don't interleave the two
+/// interfaces on one handle without flushing the sink first.
 ///
 /// # Examples
 ///
@@ -98,10 +101,23 @@ impl<T> MemorySendStream<T> {
     ///
     /// # Cancellation
     ///
-    /// Dropping the future before it completed withdraws the item (it is dropped with the
-    /// future) unless a receiver or the buffer already took it, in which case it counts as
-    /// sent: an item is never delivered twice. Inside a cancelled scope the send does not
-    /// start (the scope drops it at once), as in Trio.
+    /// Exactly once: when the enclosing scope is cancelled while the send waits, the next poll
+    /// settles it, under the stream's lock, before the scope can report the cancellation:
+    /// - if a receiver already took the item (or a slot freed and the item moved into the
+    ///   buffer), the send completes with `Ok(())`, and the scope returns that value instead
+    ///   of `None` (a ready body wins over the cancellation);
+    /// - if a close already failed it, it completes with that error, the item inside;
+    /// - otherwise the item is withdrawn, so nobody can take it any more, and dropped with the
+    ///   future when the scope drops it.
+    ///
+    /// So a scope that reports cancellation means the item was not delivered, and sending it
+    /// again does not duplicate it. Dropping the future without that poll (foreign code such
+    /// as `select!`, or a cancellation that arrives on another thread between the send's last
+    /// poll and the scope's check) also withdraws the item unless it was already taken; then
+    /// it counts as sent (it is never delivered twice) although the future never said so.
+    ///
+    /// Inside a scope already cancelled when the send starts, it is a cancellation point: it
+    /// does not complete and moves no item, even when it could without waiting (as in Trio).
     ///
     /// # Examples
     ///
@@ -191,6 +207,15 @@ impl<T> MemorySendStream<T> {
 
     fn poll_sink(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
         let op = self.sink.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if scope_cancelled() {
+            // A cancellation point like `send`, even with nothing in flight (so that
+            // `SinkExt::send` never reaches `start_send`). An accepted item stays in the sink,
+            // withdrawn from the queue, unless it was already taken.
+            return match self.channel.poll_send_cancelled(op) {
+                Poll::Ready(Ok(())) => Poll::Pending,
+                settled => settled,
+            };
+        }
         if op.item.is_none() && op.key.is_none() {
             return Poll::Ready(Ok(()));
         }
@@ -282,11 +307,12 @@ impl<T> Future for SendItem<'_, T> {
     type Output = Result<(), SendError<T>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if scope_cancelled() {
-            // The enclosing scope drops us right away; `Drop` withdraws the item.
-            return Poll::Pending;
-        }
         let this = &mut *self;
+        if scope_cancelled() {
+            // Settle before the scope reports the cancellation: a taken item completes the
+            // send, a queued one is withdrawn (and dropped with us).
+            return this.stream.channel.poll_send_cancelled(&mut this.op);
+        }
         this.stream
             .channel
             .poll_send(&this.stream.handle, &mut this.op, cx)

@@ -318,8 +318,6 @@ impl std::future::Future for TakeThenCancel<'_> {
 }
 
 #[anyio::test]
-#[ignore = "needs `Scoped` to poll its body once more when it catches a cancellation that \
-            arrived after the body's last poll"]
 async fn a_send_taken_while_its_scope_is_being_cancelled_completes() {
     let (tx, rx) = create_memory_object_stream::<u32>(0);
     let scope = CancelScope::new();
@@ -330,6 +328,27 @@ async fn a_send_taken_while_its_scope_is_being_cancelled_completes() {
         taken: None,
     };
     assert_eq!(scope.run(cancelling).await, Some(Ok(())));
+}
+
+/// The same race in a task group's body, cancelled through the group's handle: the body sees
+/// its send complete, and the group returns the body's value rather than `Cancelled`.
+#[anyio::test]
+async fn a_send_taken_while_its_group_is_being_cancelled_completes() {
+    let (tx, rx) = create_memory_object_stream::<u32>(0);
+    let result = task_group(|tg| {
+        let (tx, rx) = (&tx, &rx);
+        async move {
+            let cancelling = TakeThenCancel {
+                send: tx.send(1),
+                rx,
+                scope: tg.cancel_handle(),
+                taken: None,
+            };
+            cancelling.await.map_err(|_| "the send failed")
+        }
+    })
+    .await;
+    assert_eq!(result, Ok(()));
 }
 
 #[anyio::test]

@@ -669,3 +669,35 @@ async fn a_child_without_a_node_sees_its_group_cancelled_at_checkpoint_if_cancel
     assert_eq!(result, Ok(()));
     assert_eq!(reached.get(), 1);
 }
+
+/// A group with nothing to wait for still yields once: a loop of them lets a deadline fire.
+#[anyio::test]
+async fn a_loop_of_empty_groups_yields_to_its_deadline() {
+    let looped = move_on_after(Duration::from_millis(10), async {
+        loop {
+            task_group(|_tg| async { Ok::<_, ()>(()) }).await.unwrap();
+        }
+    })
+    .await;
+    assert_eq!(looped, None::<()>);
+}
+
+/// On a single-threaded runtime, a sibling task progresses while a task loops on empty groups.
+#[test]
+fn a_loop_of_empty_groups_lets_a_sibling_run_on_a_current_thread_runtime() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sibling_ran = Flag::new();
+    runtime.block_on(async {
+        let sibling = tokio::spawn({
+            let sibling_ran = sibling_ran.clone();
+            async move { sibling_ran.set() }
+        });
+        while !sibling_ran.is_set() {
+            task_group(|_tg| async { Ok::<_, ()>(()) }).await.unwrap();
+        }
+        sibling.await.unwrap();
+    });
+}

@@ -341,13 +341,16 @@ impl<F: Future> Future for Scoped<F> {
             }
         }
         follow_shield(&mut this);
+        // Cancellation only ever goes from off to on, so a body polled after this read saw
+        // it everywhere it looked.
+        let seen = this.node.as_ref().is_some_and(|node| node.is_cancelled());
         if let Some(body) = this.body.as_mut().as_pin_mut() {
             let polled = context::poll_in_scope(this.node, || body.poll(cx));
             if let Poll::Ready(value) = polled {
                 return end(&mut this, Some(value));
             }
         }
-        settle(&mut this, cx)
+        settle(&mut this, cx, seen)
     }
 }
 
@@ -394,7 +397,7 @@ fn enter<F: Future>(
         created.unwrap_or_else(|| Node::entered_scope(deadline, shield, context::current_scope())),
     );
     follow_shield(this);
-    Some(settle(this, cx))
+    Some(settle(this, cx, false))
 }
 
 /// A shield protects the enclosing scopes of this task while it is up; it can be raised or
@@ -410,9 +413,18 @@ fn follow_shield<F>(this: &mut ScopedProjection<'_, F>) {
 
 /// After a poll of the body that did not complete it: joins the tree, arms the deadline, and
 /// ends the scope if it catches a cancellation.
+///
+/// `seen`: whether the scope was already cancelled when that poll began. If not, the
+/// cancellation arrived while or after the body ran (from another thread, or from the deadline
+/// timer polled here), and the body may have completed an operation in that window without
+/// knowing: a send whose item a receiver took meanwhile. So the body is polled once more,
+/// inside the cancelled scope, before it is dropped: an operation that completed reports it
+/// (its value wins, as for any body that is ready) and one that did not withdraws, so that
+/// "cancelled" always means "did not happen".
 fn settle<F: Future>(
     this: &mut ScopedProjection<'_, F>,
     cx: &mut Context<'_>,
+    seen: bool,
 ) -> Poll<Option<F::Output>> {
     let node = this.node.as_ref().expect(NODE_IN_PLACE);
     node.register_waker(cx.waker());
@@ -420,6 +432,22 @@ fn settle<F: Future>(
     // A deadline may have been moved while the body ran.
     this.timer.as_mut().poll(node, cx);
     if node.is_cancelled() && !node.is_protected() && node.catches() {
+        if !seen {
+            if let Some(body) = this.body.as_mut().as_pin_mut() {
+                let polled = context::poll_in_scope(this.node, || body.poll(cx));
+                if let Poll::Ready(value) = polled {
+                    return end(this, Some(value));
+                }
+            }
+            let node = this.node.as_ref().expect(NODE_IN_PLACE);
+            if node.is_protected() {
+                // The last poll entered a protected region (a shield, a task group): the
+                // protection ends with a wake.
+                return Poll::Pending;
+            }
+            node.mark_caught();
+            return end(this, None);
+        }
         node.mark_caught();
         return end(this, None);
     }

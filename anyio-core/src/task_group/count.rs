@@ -116,6 +116,11 @@ impl ChildCount {
         self.spawned.0.fetch_or(CLOSED, Ordering::AcqRel);
     }
 
+    /// Whether a child was ever counted in (a refused spawn may count in for a moment).
+    pub(crate) fn ever_added(&self) -> bool {
+        self.spawned.0.load(Ordering::Acquire) & !CLOSED != 0
+    }
+
     /// After [`ChildCount::close`]: whether every child counted in was counted out. If not,
     /// the end that completes the count asks for a wake, as for [`ChildCount::try_close`]. A
     /// spawn refused meanwhile counts in for a moment, so the spawner must wake the waiter

@@ -75,6 +75,7 @@ where
         shared,
         abandon: orphan::abandon::<E>,
         started: false,
+        waited: false,
         finished: false,
         protection: None,
         registration: None,
@@ -93,6 +94,10 @@ pin_project! {
         // the `E: Send + 'static` that watching the children needs.
         abandon: fn(&Arc<GroupShared<E>>),
         started: bool,
+        // Whether the group ever returned `Pending`: one that never did yields once before it
+        // ends, so that a loop of groups with nothing to wait for lets other tasks and timers
+        // run (an empty nursery is a schedule point in Trio too).
+        waited: bool,
         finished: bool,
         // Held from the first poll until every child ended: enclosing scopes must not drop the
         // group while it still has children to wait for.
@@ -163,36 +168,38 @@ where
         }
         this.deadline.as_mut().poll(node, cx);
 
-        if let Some(body) = this.body.as_mut().as_pin_mut() {
-            let polled = {
-                let _entered = context::enter_scope(node.clone());
-                catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
-            };
-            match polled {
-                Ok(Poll::Pending) => {}
-                Ok(Poll::Ready(Ok(value))) => {
-                    *this.value = Some(value);
-                    this.body.set(None);
-                }
-                Ok(Poll::Ready(Err(error))) => {
-                    this.body.set(None);
-                    shared.fail(Failure::Error(error));
-                }
-                Err(payload) => {
-                    this.body.set(None);
-                    shared.fail(Failure::Panic(payload));
-                }
-            }
-        }
+        // As in a cancel scope (see `cancel::scope::settle`): a body is dropped for a
+        // cancellation only after a poll that saw it, so an operation that completed in the
+        // meantime is not reported as cancelled.
+        let seen = node.is_cancelled();
+        poll_body(this.body.as_mut(), this.value, shared, cx);
         node.register_waker(cx.waker());
         this.deadline.as_mut().poll(node, cx);
         if this.body.is_some() {
             if !node.is_cancelled() || node.is_protected() {
+                *this.waited = true;
                 return Poll::Pending;
+            }
+            if !seen {
+                poll_body(this.body.as_mut(), this.value, shared, cx);
+                if this.body.is_some() && node.is_protected() {
+                    *this.waited = true;
+                    return Poll::Pending;
+                }
             }
             this.body.set(None);
         }
 
+        if !*this.waited {
+            *this.waited = true;
+            if !shared.ever_spawned() {
+                // Nothing to wait for: a cancelled enclosing scope may drop the group during
+                // its yield, as it would drop any other.
+                *this.protection = None;
+            }
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         let Some((errors, panic)) = shared.try_close() else {
             return Poll::Pending;
         };
@@ -215,5 +222,38 @@ where
         }
         node.mark_caught();
         Poll::Ready(Err(TaskGroupError::Cancelled))
+    }
+}
+
+/// Polls the body inside the group's scope, if it is still there, and keeps its outcome.
+fn poll_body<Fut, T, E>(
+    mut slot: Pin<&mut Option<Fut>>,
+    value: &mut Option<T>,
+    shared: &GroupShared<E>,
+    cx: &mut Context<'_>,
+) where
+    Fut: Future<Output = Result<T, E>>,
+{
+    let Some(body) = slot.as_mut().as_pin_mut() else {
+        return;
+    };
+    let polled = {
+        let _entered = context::enter_scope(shared.node.clone());
+        catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
+    };
+    match polled {
+        Ok(Poll::Pending) => {}
+        Ok(Poll::Ready(Ok(ready))) => {
+            *value = Some(ready);
+            slot.set(None);
+        }
+        Ok(Poll::Ready(Err(error))) => {
+            slot.set(None);
+            shared.fail(Failure::Error(error));
+        }
+        Err(payload) => {
+            slot.set(None);
+            shared.fail(Failure::Panic(payload));
+        }
     }
 }

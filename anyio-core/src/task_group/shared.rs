@@ -134,6 +134,11 @@ impl<E> GroupShared<E> {
         self.children.close();
     }
 
+    /// Whether a child was ever counted in.
+    pub(crate) fn ever_spawned(&self) -> bool {
+        self.children.ever_added()
+    }
+
     /// After [`GroupShared::close`]: whether every child ended. If not, the last one to end
     /// wakes the group's node.
     pub(crate) fn all_ended(&self) -> bool {

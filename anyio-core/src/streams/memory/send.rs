@@ -111,10 +111,12 @@ impl<T> MemorySendStream<T> {
     ///   future when the scope drops it.
     ///
     /// So a scope that reports cancellation means the item was not delivered, and sending it
-    /// again does not duplicate it. Dropping the future without that poll (foreign code such
-    /// as `select!`, or a cancellation that arrives on another thread between the send's last
-    /// poll and the scope's check) also withdraws the item unless it was already taken; then
-    /// it counts as sent (it is never delivered twice) although the future never said so.
+    /// again does not duplicate it. This holds also when the cancellation arrives on another
+    /// thread between the send's last poll and the scope's check: a scope that catches a
+    /// cancellation its body has not seen polls the body once more first. Only foreign code
+    /// that drops the future without polling it (a `select!`) can leave a taken item
+    /// unreported; it is then sent (never delivered twice) although the future never said so;
+    /// one not yet taken is withdrawn.
     ///
     /// Inside a scope already cancelled when the send starts, it is a cancellation point: it
     /// does not complete and moves no item, even when it could without waiting (as in Trio).

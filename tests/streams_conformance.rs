@@ -115,3 +115,42 @@ async fn boxed_memory_stream_pair_conforms() {
     })
     .await;
 }
+
+/// A lockstep send whose bytes the peer took between the send's last poll and its scope's look
+/// at a cancellation completes: the scope returns its `Ok` instead of reporting a cancelled
+/// send whose bytes were delivered.
+#[anyio::test]
+async fn a_lockstep_send_taken_while_its_scope_is_being_cancelled_completes() {
+    use futures::FutureExt;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    struct TakeThenCancel<'a, F> {
+        send: Pin<Box<F>>,
+        peer: &'a anyio::testing::MemoryByteStream,
+        scope: anyio::CancelHandle,
+        taken: Option<Vec<u8>>,
+    }
+    impl<F: std::future::Future> std::future::Future for TakeThenCancel<'_, F> {
+        type Output = F::Output;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+            let polled = self.send.as_mut().poll(cx);
+            if polled.is_pending() && self.taken.is_none() {
+                self.taken = self.peer.receive(64).now_or_never().and_then(Result::ok);
+                self.scope.cancel();
+            }
+            polled
+        }
+    }
+
+    let (left, right) = lockstep_stream_pair();
+    let scope = anyio::CancelScope::new();
+    let sending = TakeThenCancel {
+        send: Box::pin(left.send_all(b"abc")),
+        peer: &right,
+        scope: scope.handle(),
+        taken: None,
+    };
+    let outcome = scope.run(sending).await;
+    assert!(matches!(outcome, Some(Ok(()))), "{outcome:?}");
+}

@@ -109,6 +109,16 @@ impl Pipe {
         let mut pushed = Withdraw(self, false);
         poll_fn(|cx| {
             if scope_cancelled() {
+                if pushed.1 {
+                    // Settled under the lock before the scope reports the cancellation: data
+                    // the receiver already took completes the send; the rest is withdrawn.
+                    let mut state = self.lock();
+                    pushed.1 = false;
+                    if state.data.is_empty() {
+                        return Poll::Ready(Ok(()));
+                    }
+                    state.data.clear();
+                }
                 return Poll::Pending;
             }
             let mut state = self.lock();

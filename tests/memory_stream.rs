@@ -4,30 +4,16 @@
 
 mod common;
 
-use common::wait_until;
+use common::{receivers_waiting, senders_waiting};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::task::Poll;
 
 use anyio::streams::memory::{
-    MemoryReceiveStream, MemorySendStream, ReceiveError, SendError, TryReceiveError, TrySendError,
+    MemorySendStream, ReceiveError, SendError, TryReceiveError, TrySendError,
 };
 use anyio::{create_memory_object_stream, fail_after, sleep, task_group, Duration, SpawnError};
 use futures::{poll, SinkExt, StreamExt};
-
-async fn receivers_waiting<T>(rx: &MemoryReceiveStream<T>, n: usize) {
-    wait_until("receivers are waiting", || {
-        rx.statistics().tasks_waiting_receive == n
-    })
-    .await;
-}
-
-async fn senders_waiting<T>(tx: &MemorySendStream<T>, n: usize) {
-    wait_until("senders are waiting", || {
-        tx.statistics().tasks_waiting_send == n
-    })
-    .await;
-}
 
 #[anyio::test]
 async fn receive_then_send_on_a_rendezvous_stream() {

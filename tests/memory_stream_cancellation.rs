@@ -15,7 +15,7 @@ use anyio::streams::memory::{
     MemoryReceiveStream, MemorySendStream, SendError, SendItem, TryReceiveError, TrySendError,
 };
 use anyio::{create_memory_object_stream, task_group, CancelHandle, CancelScope, SpawnError};
-use common::{wait_until, Flag};
+use common::{receivers_waiting, senders_waiting, Flag};
 use futures::{poll, Sink, SinkExt, StreamExt};
 
 /// Buffers on which a waiting send can be taken: by a receiver (`0`), or by a slot freeing in a
@@ -45,20 +45,6 @@ fn cancelled_scope() -> CancelScope {
     let scope = CancelScope::new();
     scope.handle().cancel();
     scope
-}
-
-async fn receivers_waiting<T>(rx: &MemoryReceiveStream<T>, n: usize) {
-    wait_until("receivers are waiting", || {
-        rx.statistics().tasks_waiting_receive == n
-    })
-    .await;
-}
-
-async fn senders_waiting<T>(tx: &MemorySendStream<T>, n: usize) {
-    wait_until("senders are waiting", || {
-        tx.statistics().tasks_waiting_send == n
-    })
-    .await;
 }
 
 #[anyio::test]

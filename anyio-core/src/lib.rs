@@ -87,5 +87,6 @@ pub use task_group::{
 };
 pub use thread::{
     from_thread, start_blocking_portal, to_thread, BlockingPortal, FromThreadError, PortalError,
+    PortalStartError, PortalTask,
 };
 pub use time::{current_time, sleep, sleep_forever, sleep_until, Duration, Instant};

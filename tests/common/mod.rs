@@ -83,6 +83,22 @@ pub async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// Waits until `n` receivers wait on `rx`.
+pub async fn receivers_waiting<T>(rx: &anyio::MemoryReceiveStream<T>, n: usize) {
+    wait_until("receivers are waiting", || {
+        rx.statistics().tasks_waiting_receive == n
+    })
+    .await;
+}
+
+/// Waits until `n` senders wait on `tx`.
+pub async fn senders_waiting<T>(tx: &anyio::MemorySendStream<T>, n: usize) {
+    wait_until("senders are waiting", || {
+        tx.statistics().tasks_waiting_send == n
+    })
+    .await;
+}
+
 /// Whether this machine can use IPv6 loopback.
 pub fn ipv6_available() -> bool {
     std::net::UdpSocket::bind("[::1]:0").is_ok()

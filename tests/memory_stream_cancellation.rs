@@ -316,6 +316,34 @@ async fn a_send_taken_while_its_scope_is_being_cancelled_completes() {
     assert_eq!(scope.run(cancelling).await, Some(Ok(())));
 }
 
+/// The same race in a spawned task, cancelled through its group: the task's value reaches its
+/// handle, since the send it waited for completed.
+#[anyio::test]
+async fn a_send_taken_while_its_task_is_being_cancelled_completes_the_task() {
+    let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+    let result = task_group(|tg| async move {
+        let cancel_group = tg.cancel_handle();
+        let handle = tg
+            .spawn(async move {
+                let (tx, rx) = create_memory_object_stream::<u32>(0);
+                let cancelling = TakeThenCancel {
+                    send: tx.send(1),
+                    rx: &rx,
+                    scope: cancel_group,
+                    taken: None,
+                };
+                cancelling.await.map(|()| 42).map_err(|_| "the send failed")
+            })
+            .unwrap();
+        handle_tx.send(handle).unwrap();
+        Ok::<_, &str>(())
+    })
+    .await;
+    // The body had returned before the task cancelled the group: its value stands.
+    assert_eq!(result, Ok(()));
+    assert_eq!(handle_rx.recv().unwrap().await, Ok(42));
+}
+
 /// The same race in a task group's body, cancelled through the group's handle: the body sees
 /// its send complete, and the group returns the body's value rather than `Cancelled`.
 #[anyio::test]

@@ -115,7 +115,10 @@ where
                 let _entered = context::enter_task(this.runtime, node);
                 poll_tracked(tracked.as_ref(), cx, |cx| {
                     deadline.as_mut().poll(node, cx);
-                    let polled = poll_body(body, cx, |cx| wait(node, deadline, cx));
+                    let seen = node.is_cancelled();
+                    let polled = poll_body(body, cx, seen, |cx| {
+                        wait(node, deadline.as_mut(), cx).then(|| node.clone())
+                    });
                     polled.map(|outcome| {
                         node.end_task();
                         end(finisher, outcome);
@@ -124,13 +127,15 @@ where
             }
             Root::Unborn(identity) => {
                 let group = finisher.as_ref().and_then(Finish::group_node).cloned();
+                // Without a node of its own, the task is cancelled exactly when its group is.
+                let seen = group.as_ref().is_some_and(|group| group.is_cancelled());
                 let poll = || {
                     poll_tracked(tracked.as_ref(), cx, |cx| {
-                        let polled = poll_body(body, cx, |cx| {
+                        let polled = poll_body(body, cx, seen, |cx| {
                             // Waiting, the task needs its node: its group's cancellation must
                             // reach it.
                             let node = context::current_scope()?;
-                            wait(&node, deadline, cx)
+                            wait(&node, deadline.as_mut(), cx).then_some(node)
                         });
                         polled.map(|outcome| {
                             // It may have got its node during this poll.
@@ -152,42 +157,66 @@ where
     }
 }
 
-/// Polls the body once; if it waits, asks `wait` whether the task caught a cancellation. Once
-/// the body is done with, it is dropped here, inside the task's context (a virtual timer in it
-/// leaves its task's clock) and before the group hears that the task ended.
+/// Polls the body once; if it waits, asks `catches` whether the task's root catches a
+/// cancellation (and which node it is). Once the body is done with, it is dropped here, inside
+/// the task's context (a virtual timer in it leaves its task's clock) and before the group
+/// hears that the task ended.
+///
+/// `seen`: whether the root was cancelled before this poll began. If not, the body is polled
+/// once more before it is dropped, as a cancel scope does (see `cancel::scope::settle`): an
+/// operation that completed in the meantime then reports it instead of being lost with the
+/// body.
 fn poll_body<F: Future>(
     mut slot: Pin<&mut Option<F>>,
     cx: &mut Context<'_>,
-    wait: impl FnOnce(&mut Context<'_>) -> Option<Outcome<F::Output>>,
+    seen: bool,
+    mut catches: impl FnMut(&mut Context<'_>) -> Option<Arc<Node>>,
 ) -> Poll<Outcome<F::Output>> {
-    let Some(body) = slot.as_mut().as_pin_mut() else {
-        return Poll::Pending;
-    };
-    let outcome = match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
-        Ok(Poll::Ready(value)) => Outcome::Completed(value),
-        Err(payload) => Outcome::Panicked(payload),
-        Ok(Poll::Pending) => match wait(cx) {
+    let outcome = {
+        let Some(mut body) = slot.as_mut().as_pin_mut() else {
+            return Poll::Pending;
+        };
+        match poll_once(body.as_mut(), cx) {
             Some(outcome) => outcome,
-            None => return Poll::Pending,
-        },
+            None => {
+                let Some(mut root) = catches(cx) else {
+                    return Poll::Pending;
+                };
+                let mut outcome = None;
+                if !seen {
+                    outcome = poll_once(body.as_mut(), cx);
+                    if outcome.is_none() {
+                        match catches(cx) {
+                            Some(again) => root = again,
+                            // The last poll entered a protected region.
+                            None => return Poll::Pending,
+                        }
+                    }
+                }
+                outcome.unwrap_or_else(|| {
+                    root.mark_caught();
+                    Outcome::Cancelled
+                })
+            }
+        }
     };
     slot.set(None);
     Poll::Ready(outcome)
 }
 
-/// The body waits: arranges to be woken when the task's root is cancelled, and catches a
-/// cancellation that already reached it (the root of a task catches every one), unless a
-/// protected region forbids dropping the body now.
-fn wait<T>(
-    node: &Node,
-    deadline: Pin<&mut DeadlineTimer>,
-    cx: &mut Context<'_>,
-) -> Option<Outcome<T>> {
+fn poll_once<F: Future>(body: Pin<&mut F>, cx: &mut Context<'_>) -> Option<Outcome<F::Output>> {
+    match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+        Ok(Poll::Ready(value)) => Some(Outcome::Completed(value)),
+        Ok(Poll::Pending) => None,
+        Err(payload) => Some(Outcome::Panicked(payload)),
+    }
+}
+
+/// The body waits: arranges to be woken when the task's root is cancelled, and tells whether a
+/// cancellation already reached it (the root of a task catches every one), unless a protected
+/// region forbids dropping the body now.
+fn wait(node: &Node, deadline: Pin<&mut DeadlineTimer>, cx: &mut Context<'_>) -> bool {
     node.register_waker(cx.waker());
     deadline.poll(node, cx);
-    if !node.is_cancelled() || node.is_protected() {
-        return None;
-    }
-    node.mark_caught();
-    Some(Outcome::Cancelled)
+    node.is_cancelled() && !node.is_protected()
 }

@@ -111,17 +111,20 @@ where
             // Enclosing scopes must leave the drop of our body to us, so cleanup gets to run.
             *this.protection = Some(Protection::from(enclosing));
         }
-        if let Some(body) = this.body.as_mut().as_pin_mut() {
-            let _entered = context::enter_scope(node.clone());
-            if let Poll::Ready(value) = body.poll(cx) {
-                *this.output = Some(value);
-                this.body.set(None);
-            }
-        }
+        // As in a cancel scope (see `scope::settle`): the body is dropped for a cancellation
+        // only after a poll that saw it.
+        let seen = node.is_cancelled();
+        poll_body(this.body.as_mut(), this.output, node, cx);
         node.register_waker(cx.waker());
         if this.body.is_some() {
             if !node.is_cancelled() || node.is_protected() {
                 return Poll::Pending;
+            }
+            if !seen {
+                poll_body(this.body.as_mut(), this.output, node, cx);
+                if this.body.is_some() && node.is_protected() {
+                    return Poll::Pending;
+                }
             }
             this.body.set(None);
         }
@@ -143,5 +146,25 @@ where
             // The body was cancelled: the enclosing scope that catches now drops us.
             None => Poll::Pending,
         }
+    }
+}
+
+/// Polls the body inside the node's scope, if it is still there, and keeps its output.
+fn poll_body<B: Future>(
+    mut slot: Pin<&mut Option<B>>,
+    output: &mut Option<B::Output>,
+    node: &Arc<Node>,
+    cx: &mut Context<'_>,
+) {
+    let Some(body) = slot.as_mut().as_pin_mut() else {
+        return;
+    };
+    let polled = {
+        let _entered = context::enter_scope(node.clone());
+        body.poll(cx)
+    };
+    if let Poll::Ready(value) = polled {
+        *output = Some(value);
+        slot.set(None);
     }
 }

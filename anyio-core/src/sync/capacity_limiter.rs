@@ -782,3 +782,61 @@ impl Hasher for IdHasher {
         self.write_u64(value as u64);
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::future::block_on;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use crate::sync::shim::loom_model as model;
+
+    /// A plain acquisition for `borrower`, as `acquire` makes for the current task.
+    fn plain(limiter: &CapacityLimiter, borrower: Borrower) -> LimiterAcquire<'_> {
+        LimiterAcquire {
+            limiter,
+            borrower: Some(borrower),
+            exclusive: false,
+            key: None,
+        }
+    }
+
+    /// One borrower (a task running two operations at once) takes two tokens by plain
+    /// acquisitions while a named borrower competes: never more holders than tokens, the
+    /// per-borrower counts come back to zero, and nobody waits forever.
+    #[test]
+    fn one_borrower_holding_several_tokens_returns_them_all() {
+        model(|| {
+            let limiter = Arc::new(CapacityLimiter::new(2));
+            let holders = Arc::new(AtomicUsize::new(0));
+            let task = Borrower::from_id(1);
+            let worker = |borrower: Borrower, named: bool| {
+                let (limiter, holders) = (limiter.clone(), holders.clone());
+                thread::spawn(move || {
+                    let token = if named {
+                        block_on(limiter.acquire_on_behalf_of(borrower)).unwrap()
+                    } else {
+                        block_on(plain(&limiter, borrower)).unwrap()
+                    };
+                    assert!(holders.fetch_add(1, Ordering::SeqCst) < 2, "three holders");
+                    holders.fetch_sub(1, Ordering::SeqCst);
+                    drop(token);
+                })
+            };
+            let workers = [
+                worker(task, false),
+                worker(task, false),
+                worker(Borrower::from_id(2), true),
+            ];
+            for worker in workers {
+                worker.join().unwrap();
+            }
+            let statistics = limiter.statistics();
+            assert_eq!(statistics.borrowed_tokens, 0);
+            assert!(statistics.borrowers.is_empty());
+            assert_eq!(statistics.tasks_waiting, 0);
+        });
+    }
+}

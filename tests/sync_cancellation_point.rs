@@ -173,21 +173,19 @@ async fn a_shield_lets_uncontended_operations_complete() {
 }
 
 /// Each kind of operation that can complete without blocking, looped forever.
-fn spin_forever(kind: usize) -> impl Future<Output = ()> {
-    async move {
-        let (lock, mutex, semaphore) = (Lock::new(), Mutex::new(0u64), Semaphore::new(1));
-        let (limiter, event, condition) = (CapacityLimiter::new(1), Event::new(), Condition::new());
-        event.set();
-        loop {
-            match kind {
-                0 => drop(lock.acquire().await),
-                1 => *mutex.lock().await += 1,
-                2 => drop(semaphore.acquire().await),
-                3 => drop(limiter.acquire().await.unwrap()),
-                4 => event.wait().await,
-                5 => drop(condition.acquire().await),
-                _ => drop(condition.acquire().await.wait_for(|| true).await),
-            }
+async fn spin_forever(kind: usize) {
+    let (lock, mutex, semaphore) = (Lock::new(), Mutex::new(0u64), Semaphore::new(1));
+    let (limiter, event, condition) = (CapacityLimiter::new(1), Event::new(), Condition::new());
+    event.set();
+    loop {
+        match kind {
+            0 => drop(lock.acquire().await),
+            1 => *mutex.lock().await += 1,
+            2 => drop(semaphore.acquire().await),
+            3 => drop(limiter.acquire().await.unwrap()),
+            4 => event.wait().await,
+            5 => drop(condition.acquire().await),
+            _ => drop(condition.acquire().await.wait_for(|| true).await),
         }
     }
 }

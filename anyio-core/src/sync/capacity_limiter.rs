@@ -630,11 +630,17 @@ struct Held {
 }
 
 impl Held {
-    fn count(&mut self, holding: Holding) -> &mut usize {
-        match holding {
+    /// Takes away one token held as `holding`; false if there is none.
+    fn release(&mut self, holding: Holding) -> bool {
+        let count = match holding {
             Holding::Guarded => &mut self.guarded,
             Holding::Detached => &mut self.detached,
+        };
+        if *count == 0 {
+            return false;
         }
+        *count -= 1;
+        true
     }
 
     fn is_empty(&self) -> bool {
@@ -717,29 +723,33 @@ impl Holders {
 
     /// Removes one token `borrower` holds as `holding`; false if it holds none that way.
     fn give_back(&mut self, borrower: Borrower, holding: Holding) -> bool {
-        let Some(held) = self.get_mut(borrower) else {
-            return false;
-        };
-        let count = held.count(holding);
-        if *count == 0 {
-            return false;
-        }
-        *count -= 1;
-        let emptied = held.is_empty();
-        self.tokens -= 1;
-        if emptied {
-            if self.large.is_empty() {
-                if let Some(index) = self
-                    .small
-                    .iter()
-                    .position(|(holder, _)| *holder == borrower)
-                {
-                    self.small.swap_remove(index);
-                }
-            } else {
+        if self.large.is_empty() {
+            let Some(index) = self
+                .small
+                .iter()
+                .position(|(holder, _)| *holder == borrower)
+            else {
+                return false;
+            };
+            let held = &mut self.small[index].1;
+            if !held.release(holding) {
+                return false;
+            }
+            if held.is_empty() {
+                self.small.swap_remove(index);
+            }
+        } else {
+            let Some(held) = self.large.get_mut(&borrower) else {
+                return false;
+            };
+            if !held.release(holding) {
+                return false;
+            }
+            if held.is_empty() {
                 self.large.remove(&borrower);
             }
         }
+        self.tokens -= 1;
         true
     }
 

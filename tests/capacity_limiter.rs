@@ -1,6 +1,7 @@
-//! `CapacityLimiter` (DESIGN §6): borrowers hold at most one token, the total changes at run
-//! time (raising wakes waiters, lowering revokes nothing), FIFO order, misuse errors and
-//! cancel-safe acquisition (ported from AnyIO's and Trio's limiter tests).
+//! `CapacityLimiter` (DESIGN §6): plain acquisitions take one token per call (also several in
+//! one task), a named borrower holds at most one, the total changes at run time (raising wakes
+//! waiters, lowering revokes nothing), FIFO order, misuse errors and cancel-safe acquisition
+//! (ported from AnyIO's and Trio's limiter tests).
 
 mod common;
 
@@ -47,15 +48,16 @@ async fn borrowing_counts_tokens() {
 }
 
 #[anyio::test]
-async fn borrowing_twice_is_an_error() {
+async fn a_named_borrower_borrowing_twice_is_an_error() {
     let limiter = CapacityLimiter::new(2);
-    let _token = limiter.acquire().await.unwrap();
+    let me = Borrower::current_task().unwrap();
+    let _token = limiter.acquire_on_behalf_of(me).await.unwrap();
     assert_eq!(
-        limiter.acquire().await.unwrap_err(),
+        limiter.acquire_on_behalf_of(me).await.unwrap_err(),
         LimiterError::AlreadyBorrowing
     );
     assert_eq!(
-        limiter.try_acquire().unwrap_err(),
+        limiter.try_acquire_on_behalf_of(me).unwrap_err(),
         LimiterError::AlreadyBorrowing
     );
     assert_eq!(limiter.borrowed_tokens(), 1);
@@ -77,6 +79,86 @@ async fn borrowing_twice_is_an_error() {
         LimiterError::AlreadyBorrowing.to_string(),
         "this borrower is already holding one of this capacity limiter's tokens"
     );
+}
+
+#[anyio::test]
+async fn a_named_borrower_holding_a_plain_token_cannot_borrow_again() {
+    // The one-token rule of a named borrower counts tokens however they were taken.
+    let limiter = CapacityLimiter::new(3);
+    let me = Borrower::current_task().unwrap();
+    let plain = limiter.acquire().await.unwrap();
+    assert_eq!(plain.borrower(), me);
+    assert_eq!(
+        limiter.acquire_on_behalf_of(me).await.unwrap_err(),
+        LimiterError::AlreadyBorrowing
+    );
+    // Plain acquisitions never hit the rule, whatever the task holds.
+    let named = limiter
+        .acquire_on_behalf_of(Borrower::from_id(9))
+        .await
+        .unwrap();
+    let second = limiter.try_acquire().unwrap();
+    assert_eq!(limiter.borrowed_tokens(), 3);
+    drop((plain, second, named));
+    assert_eq!(limiter.borrowed_tokens(), 0);
+    assert!(limiter.statistics().borrowers.is_empty());
+}
+
+#[anyio::test]
+async fn plain_acquisitions_joined_in_one_task_each_take_a_token() {
+    // Two operations of one task, each holding a token across an await: with two tokens both
+    // run at once; with one, the second waits for the first instead of failing.
+    for total in [2, 1] {
+        let limiter = CapacityLimiter::new(total);
+        let inside = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let use_limiter = || async {
+            let token = limiter.acquire().await.unwrap();
+            let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            for _ in 0..3 {
+                checkpoint().await;
+            }
+            inside.fetch_sub(1, Ordering::SeqCst);
+            drop(token);
+        };
+        futures::join!(use_limiter(), use_limiter());
+        assert_eq!(most.load(Ordering::SeqCst), total);
+        assert_eq!(limiter.borrowed_tokens(), 0);
+    }
+    // Statistics count one borrower entry per token, the task's included.
+    let limiter = CapacityLimiter::new(3);
+    let me = Borrower::current_task().unwrap();
+    let (a, b) = futures::join!(limiter.acquire(), limiter.acquire());
+    let c = limiter.try_acquire().unwrap();
+    let statistics = limiter.statistics();
+    assert_eq!(statistics.borrowed_tokens, 3);
+    assert_eq!(statistics.borrowers, vec![me, me, me]);
+    assert_eq!(limiter.available_tokens(), 0);
+    drop((a.unwrap(), b.unwrap()));
+    assert_eq!(limiter.statistics().borrowers, vec![me]);
+    drop(c);
+    assert!(limiter.statistics().borrowers.is_empty());
+}
+
+#[anyio::test]
+async fn a_task_releases_its_detached_tokens_one_by_one() {
+    let limiter = CapacityLimiter::new(3);
+    limiter.acquire().await.unwrap().detach();
+    limiter.acquire().await.unwrap().detach();
+    let guarded = limiter.acquire().await.unwrap();
+    assert_eq!(limiter.borrowed_tokens(), 3);
+    assert_eq!(limiter.release(), Ok(()));
+    assert_eq!(limiter.release(), Ok(()));
+    assert_eq!(
+        limiter.release(),
+        Err(LimiterError::Guarded),
+        "the last one is held through a token"
+    );
+    assert_eq!(limiter.borrowed_tokens(), 1);
+    drop(guarded);
+    assert_eq!(limiter.release(), Err(LimiterError::NotBorrowing));
+    assert_eq!(limiter.borrowed_tokens(), 0);
 }
 
 #[anyio::test]

@@ -48,6 +48,7 @@
 //! # });
 //! ```
 
+pub(crate) mod budget;
 mod checkpoint;
 mod deadline;
 mod error;

@@ -7,9 +7,11 @@ use crate::task::TaskId;
 /// Who holds a [`CapacityLimiter`](super::CapacityLimiter) token: a task, or any other party
 /// a token is borrowed on behalf of.
 ///
-/// A borrower holds at most one token of a limiter. By default the borrower is the current
-/// anyio task; [`acquire_on_behalf_of`](super::CapacityLimiter::acquire_on_behalf_of) takes one
-/// explicitly, for work that is not a task (a thread, a connection, a job id).
+/// Plain [`acquire`](super::CapacityLimiter::acquire) records its token for the current anyio
+/// task, one token per call. A borrower you name with
+/// [`acquire_on_behalf_of`](super::CapacityLimiter::acquire_on_behalf_of) holds at most one
+/// token of a limiter (AnyIO's rule), for work that is not a task (a thread, a connection, a job
+/// id) or to make the current task hold only one ([`Borrower::current_task`]).
 ///
 /// # Examples
 ///

@@ -8,26 +8,38 @@ use std::task::{Context, Poll, Waker};
 use super::borrower::Borrower;
 use super::error::LimiterError;
 use super::shim::Mutex;
-use super::waiters::{scope_cancelled, wake_all, WaitList};
+use super::waiters::{poll_cancel_point, scope_cancelled, wake_all, WaitList};
 
 /// Limits how many borrowers use a resource at once, with a token count you can change at run
 /// time (Trio's and AnyIO's `CapacityLimiter`).
 ///
-/// Unlike a [`Semaphore`](super::Semaphore), tokens are tied to *borrowers*: by default the
-/// current anyio task, or any [`Borrower`] through
-/// [`acquire_on_behalf_of`](CapacityLimiter::acquire_on_behalf_of). A borrower holds at most
-/// one token, so borrowing twice is an error rather than a silent deadlock, and so is releasing
-/// a token you do not hold. Waiters are served in FIFO order, and `try_*` calls fail while
-/// anyone waits.
+/// Unlike a [`Semaphore`](super::Semaphore), tokens are recorded with their *borrowers*, which
+/// [`statistics`](CapacityLimiter::statistics) reports and the Trio-style explicit
+/// [`release`](CapacityLimiter::release) checks. Waiters are served in FIFO order, and `try_*`
+/// calls fail while anyone waits.
+///
+/// # Borrowers
+///
+/// - [`acquire`](CapacityLimiter::acquire) and [`try_acquire`](CapacityLimiter::try_acquire)
+///   take **one token per call**, recorded for the current anyio task. A Rust task often runs
+///   several operations at once (`join!`, `select!`, a stream of futures), each of which may
+///   need its own token, so these never fail with [`LimiterError::AlreadyBorrowing`]: two
+///   futures joined in one task each get a token, as they would in a plain tokio task.
+/// - [`acquire_on_behalf_of`](CapacityLimiter::acquire_on_behalf_of) and
+///   [`try_acquire_on_behalf_of`](CapacityLimiter::try_acquire_on_behalf_of) keep AnyIO's and
+///   Trio's rule for a borrower you name: it holds (or waits for) at most one token, so
+///   borrowing twice is an [`AlreadyBorrowing`](LimiterError::AlreadyBorrowing) error rather
+///   than a silent deadlock. Name `Borrower::current_task()` to get AnyIO's
+///   one-token-per-task behaviour. Releasing a token a borrower does not hold is an error
+///   too.
 ///
 /// [`set_total_tokens`](CapacityLimiter::set_total_tokens) raises or lowers the limit: raising
 /// it wakes waiters at once; lowering it never revokes a token, it only delays new borrowers
 /// until enough were returned.
 ///
 /// Outside anyio tasks (a plain `tokio::spawn`ed task) there is no current task: each
-/// [`acquire`](CapacityLimiter::acquire) there borrows as a fresh anonymous borrower, so
-/// borrowing twice cannot be detected, and [`release`](CapacityLimiter::release) has nothing
-/// to release.
+/// [`acquire`](CapacityLimiter::acquire) there borrows as a fresh anonymous borrower, and
+/// [`release`](CapacityLimiter::release) has nothing to release.
 ///
 /// # Examples
 ///
@@ -62,14 +74,6 @@ struct State {
     waiters: WaitList<LimiterWaiter>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Holding {
-    /// Held through a live [`LimiterToken`].
-    Guarded,
-    /// Kept past its token with [`LimiterToken::detach`]; released explicitly.
-    Detached,
-}
-
 #[derive(Debug)]
 struct LimiterWaiter {
     borrower: Borrower,
@@ -83,41 +87,35 @@ impl State {
     }
 
     /// Takes a token for `borrower` if nobody is queued and one is free: `Ok(true)` if taken,
-    /// `Ok(false)` if it must wait.
-    fn try_take(&mut self, borrower: Borrower) -> Result<bool, LimiterError> {
-        if !self.waiters.is_empty() {
-            return if self.is_borrowing(borrower) {
-                Err(LimiterError::AlreadyBorrowing)
-            } else {
-                Ok(false)
-            };
-        }
-        if self.holders.contains(borrower) {
+    /// `Ok(false)` if it must wait. An `exclusive` (named) borrower may hold or wait for one
+    /// token only.
+    fn try_take(&mut self, borrower: Borrower, exclusive: bool) -> Result<bool, LimiterError> {
+        if exclusive && self.is_borrowing(borrower) {
             return Err(LimiterError::AlreadyBorrowing);
         }
-        if self.holders.len() >= self.total {
+        if !self.waiters.is_empty() || self.holders.tokens() >= self.total {
             return Ok(false);
         }
-        self.holders.insert(borrower, Holding::Guarded);
+        self.holders.take(borrower);
         Ok(true)
     }
 
     /// Grants free tokens to the front waiters; returns their wakers.
     fn grant(&mut self, wakers: &mut Vec<Waker>) {
-        while self.holders.len() < self.total {
+        while self.holders.tokens() < self.total {
             let Some((key, waker)) = self.waiters.pop_front() else {
                 break;
             };
             let waiter = self.waiters.state_mut(key);
             waiter.granted = true;
-            self.holders.insert(waiter.borrower, Holding::Guarded);
+            self.holders.take(waiter.borrower);
             wakers.extend(waker);
         }
     }
 
-    /// Returns `borrower`'s token and grants what became free.
+    /// Returns one of `borrower`'s guarded tokens and grants what became free.
     fn release(&mut self, borrower: Borrower, wakers: &mut Vec<Waker>) {
-        if self.holders.remove(borrower).is_some() {
+        if self.holders.give_back(borrower, Holding::Guarded) {
             self.grant(wakers);
         }
     }
@@ -127,7 +125,7 @@ impl fmt::Debug for CapacityLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.lock();
         f.debug_struct("CapacityLimiter")
-            .field("borrowed_tokens", &state.holders.len())
+            .field("borrowed_tokens", &state.holders.tokens())
             .field("total_tokens", &state.total)
             .field("tasks_waiting", &state.waiters.len())
             .finish()
@@ -155,33 +153,36 @@ impl CapacityLimiter {
         }
     }
 
-    /// Waits for a token for the current task (outside anyio tasks: for a fresh anonymous
-    /// borrower).
+    /// Waits for one more token, recorded for the current task (outside anyio tasks: for a
+    /// fresh anonymous borrower).
     ///
-    /// Completes at once, without yielding, when a token is free and nobody waits.
+    /// Each call takes its own token, also when the task already holds one (see
+    /// [Borrowers](CapacityLimiter#borrowers)). When a token is free and nobody waits it
+    /// completes on its first poll, except that every so often it yields once first so that a
+    /// loop of acquisitions lets deadlines and other tasks run.
     ///
     /// # Errors
     ///
-    /// [`LimiterError::AlreadyBorrowing`] if the current task already holds (or waits for) a
-    /// token of this limiter.
+    /// Never fails; the output is a `Result` because the future is shared with
+    /// [`acquire_on_behalf_of`](CapacityLimiter::acquire_on_behalf_of).
     ///
     /// # Cancellation
     ///
-    /// Cancel-safe: dropping the future withdraws the borrower, and a token already granted to
-    /// it goes on to the next waiter. No token ever leaks. A waiter whose cancel scope is
-    /// cancelled while it waits does not take a token.
+    /// A cancellation point: in an effectively cancelled scope it never completes, even when a
+    /// token is free, and takes nothing (the scope drops it). Cancel-safe: dropping the future
+    /// withdraws the waiter, and a token already granted to it goes on to the next waiter. No
+    /// token ever leaks. A waiter whose cancel scope is cancelled while it waits does not take
+    /// a token, even if one was granted to it meanwhile.
     ///
     /// # Examples
     ///
     /// ```
     /// # anyio_core::run(async {
-    /// use anyio_core::sync::{CapacityLimiter, LimiterError};
-    /// let limiter = CapacityLimiter::new(2);
-    /// let token = limiter.acquire().await.unwrap();
-    /// assert_eq!(limiter.borrowed_tokens(), 1);
-    /// // A task holds at most one token.
-    /// assert_eq!(limiter.acquire().await.unwrap_err(), LimiterError::AlreadyBorrowing);
-    /// drop(token);
+    /// let limiter = anyio_core::sync::CapacityLimiter::new(2);
+    /// // Two operations of one task, each with its own token.
+    /// let (a, b) = futures::join!(limiter.acquire(), limiter.acquire());
+    /// assert_eq!(limiter.borrowed_tokens(), 2);
+    /// drop((a.unwrap(), b.unwrap()));
     /// assert_eq!(limiter.borrowed_tokens(), 0);
     /// # });
     /// ```
@@ -189,16 +190,17 @@ impl CapacityLimiter {
         LimiterAcquire {
             limiter: self,
             borrower: None,
+            exclusive: false,
             key: None,
         }
     }
 
-    /// Waits for a token for `borrower`.
+    /// Waits for a token for `borrower`, which may hold only one (AnyIO's and Trio's rule).
     ///
     /// # Errors
     ///
     /// [`LimiterError::AlreadyBorrowing`] if `borrower` already holds (or waits for) a token of
-    /// this limiter.
+    /// this limiter, however it got it.
     ///
     /// # Cancellation
     ///
@@ -208,27 +210,32 @@ impl CapacityLimiter {
     ///
     /// ```
     /// # anyio_core::run(async {
-    /// use anyio_core::sync::{Borrower, CapacityLimiter};
-    /// let limiter = CapacityLimiter::new(1);
+    /// use anyio_core::sync::{Borrower, CapacityLimiter, LimiterError};
+    /// let limiter = CapacityLimiter::new(2);
     /// let job = Borrower::from_id(42);
     /// let token = limiter.acquire_on_behalf_of(job).await.unwrap();
     /// assert_eq!(token.borrower(), job);
     /// assert_eq!(limiter.statistics().borrowers, vec![job]);
+    /// // A named borrower holds at most one token.
+    /// let again = limiter.acquire_on_behalf_of(job).await;
+    /// assert_eq!(again.unwrap_err(), LimiterError::AlreadyBorrowing);
     /// # });
     /// ```
     pub fn acquire_on_behalf_of(&self, borrower: Borrower) -> LimiterAcquire<'_> {
         LimiterAcquire {
             limiter: self,
             borrower: Some(borrower),
+            exclusive: true,
             key: None,
         }
     }
 
-    /// Takes a token for the current task if one is free and nobody waits.
+    /// Takes one more token for the current task (outside anyio tasks: for a fresh anonymous
+    /// borrower) if one is free and nobody waits; like [`acquire`](CapacityLimiter::acquire),
+    /// one token per call.
     ///
     /// # Errors
     ///
-    /// [`LimiterError::AlreadyBorrowing`] as for [`acquire`](CapacityLimiter::acquire), or
     /// [`LimiterError::WouldBlock`] when no token is free or someone is queued.
     ///
     /// # Examples
@@ -241,7 +248,7 @@ impl CapacityLimiter {
     /// # });
     /// ```
     pub fn try_acquire(&self) -> Result<LimiterToken<'_>, LimiterError> {
-        self.try_acquire_on_behalf_of(Borrower::current_or_anonymous())
+        self.try_take(Borrower::current_or_anonymous(), false)
     }
 
     /// Takes a token for `borrower` if one is free and nobody waits.
@@ -264,7 +271,15 @@ impl CapacityLimiter {
         &self,
         borrower: Borrower,
     ) -> Result<LimiterToken<'_>, LimiterError> {
-        if !self.state.lock().try_take(borrower)? {
+        self.try_take(borrower, true)
+    }
+
+    fn try_take(
+        &self,
+        borrower: Borrower,
+        exclusive: bool,
+    ) -> Result<LimiterToken<'_>, LimiterError> {
+        if !self.state.lock().try_take(borrower, exclusive)? {
             return Err(LimiterError::WouldBlock);
         }
         Ok(LimiterToken {
@@ -273,7 +288,8 @@ impl CapacityLimiter {
         })
     }
 
-    /// Releases the token the current task kept with [`LimiterToken::detach`].
+    /// Releases a token the current task kept with [`LimiterToken::detach`] (if it kept
+    /// several, one of them).
     ///
     /// # Errors
     ///
@@ -298,14 +314,14 @@ impl CapacityLimiter {
         }
     }
 
-    /// Releases the token `borrower` kept with [`LimiterToken::detach`]; it goes to the first
+    /// Releases a token `borrower` kept with [`LimiterToken::detach`]; it goes to the first
     /// waiter, if any.
     ///
     /// # Errors
     ///
     /// - [`LimiterError::NotBorrowing`]: `borrower` holds no token.
-    /// - [`LimiterError::Guarded`]: it holds its token through a live [`LimiterToken`]; drop
-    ///   that instead.
+    /// - [`LimiterError::Guarded`]: it holds tokens only through live [`LimiterToken`]s; drop
+    ///   those instead.
     ///
     /// # Examples
     ///
@@ -321,10 +337,13 @@ impl CapacityLimiter {
         let mut wakers = Vec::new();
         {
             let mut state = self.state.lock();
-            match state.holders.get_mut(borrower).copied() {
+            match state.holders.get(borrower) {
                 None => return Err(LimiterError::NotBorrowing),
-                Some(Holding::Guarded) => return Err(LimiterError::Guarded),
-                Some(Holding::Detached) => state.release(borrower, &mut wakers),
+                Some(held) if held.detached == 0 => return Err(LimiterError::Guarded),
+                Some(_) => {
+                    state.holders.give_back(borrower, Holding::Detached);
+                    state.grant(&mut wakers);
+                }
             }
         }
         wake_all(wakers);
@@ -375,7 +394,7 @@ impl CapacityLimiter {
     /// assert_eq!(anyio_core::sync::CapacityLimiter::new(3).borrowed_tokens(), 0);
     /// ```
     pub fn borrowed_tokens(&self) -> usize {
-        self.state.lock().holders.len()
+        self.state.lock().holders.tokens()
     }
 
     /// Tokens free to borrow (zero while the total is below the borrowed count).
@@ -387,7 +406,7 @@ impl CapacityLimiter {
     /// ```
     pub fn available_tokens(&self) -> usize {
         let state = self.state.lock();
-        state.total.saturating_sub(state.holders.len())
+        state.total.saturating_sub(state.holders.tokens())
     }
 
     /// A snapshot of the limiter's state.
@@ -404,9 +423,9 @@ impl CapacityLimiter {
     pub fn statistics(&self) -> CapacityLimiterStatistics {
         let state = self.state.lock();
         CapacityLimiterStatistics {
-            borrowed_tokens: state.holders.len(),
+            borrowed_tokens: state.holders.tokens(),
             total_tokens: state.total,
-            borrowers: state.holders.keys().collect(),
+            borrowers: state.holders.borrowers().collect(),
             tasks_waiting: state.waiters.len(),
         }
     }
@@ -427,7 +446,8 @@ pub struct CapacityLimiterStatistics {
     pub borrowed_tokens: usize,
     /// The number of tokens.
     pub total_tokens: usize,
-    /// Who holds the borrowed tokens, in no particular order.
+    /// Who holds the borrowed tokens, once per token (a task that took two tokens with plain
+    /// [`acquire`](CapacityLimiter::acquire) calls is there twice), in no particular order.
     pub borrowers: Vec<Borrower>,
     /// How many are waiting for a token.
     pub tasks_waiting: usize,
@@ -440,6 +460,8 @@ pub struct LimiterAcquire<'a> {
     limiter: &'a CapacityLimiter,
     /// Resolved on the first poll for the default borrower (the task polling it).
     borrower: Option<Borrower>,
+    /// A named borrower: at most one token.
+    exclusive: bool,
     key: Option<usize>,
 }
 
@@ -457,9 +479,13 @@ impl<'a> Future for LimiterAcquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let limiter = self.limiter;
-        if self.key.is_some() && scope_cancelled() {
-            // Blocked, then cancelled: `Drop` passes on a token handed to us meanwhile.
-            return Poll::Pending;
+        if self.key.is_some() {
+            if scope_cancelled() {
+                // Blocked, then cancelled: `Drop` passes on a token handed to us meanwhile.
+                return Poll::Pending;
+            }
+        } else {
+            std::task::ready!(poll_cancel_point(cx));
         }
         let borrower = *self
             .borrower
@@ -474,7 +500,7 @@ impl<'a> Future for LimiterAcquire<'a> {
             state.waiters.remove(key);
             self.key = None;
         } else {
-            match state.try_take(borrower) {
+            match state.try_take(borrower, self.exclusive) {
                 Err(error) => return Poll::Ready(Err(error)),
                 Ok(true) => {}
                 Ok(false) => {
@@ -570,9 +596,7 @@ impl LimiterToken<'_> {
     /// limiter.release_on_behalf_of(borrower).unwrap();
     /// ```
     pub fn detach(self) {
-        if let Some(holding) = self.limiter.state.lock().holders.get_mut(self.borrower) {
-            *holding = Holding::Detached;
-        }
+        self.limiter.state.lock().holders.detach(self.borrower);
         std::mem::forget(self);
     }
 }
@@ -588,68 +612,156 @@ impl Drop for LimiterToken<'_> {
     }
 }
 
+/// How a token is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holding {
+    /// Through a live [`LimiterToken`].
+    Guarded,
+    /// Kept past its token with [`LimiterToken::detach`]; released explicitly.
+    Detached,
+}
+
+/// The tokens one borrower holds. A named borrower holds at most one; the current task, as
+/// the borrower of plain acquisitions, one per acquisition.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Held {
+    guarded: usize,
+    detached: usize,
+}
+
+impl Held {
+    /// Takes away one token held as `holding`; false if there is none.
+    fn release(&mut self, holding: Holding) -> bool {
+        let count = match holding {
+            Holding::Guarded => &mut self.guarded,
+            Holding::Detached => &mut self.detached,
+        };
+        if *count == 0 {
+            return false;
+        }
+        *count -= 1;
+        true
+    }
+
+    fn is_empty(&self) -> bool {
+        self.guarded == 0 && self.detached == 0
+    }
+}
+
 /// The borrowers holding tokens: a short vector searched linearly while few hold tokens (the
 /// common case, and faster than hashing), a hash map once more do.
 #[derive(Debug, Default)]
 struct Holders {
-    small: Vec<(Borrower, Holding)>,
+    small: Vec<(Borrower, Held)>,
     /// In use (and then `small` is empty) once more than `SMALL` borrowers hold tokens.
-    large: HashMap<Borrower, Holding, BuildHasherDefault<IdHasher>>,
+    large: HashMap<Borrower, Held, BuildHasherDefault<IdHasher>>,
+    /// Tokens held, over every borrower.
+    tokens: usize,
 }
 
 impl Holders {
     const SMALL: usize = 16;
 
-    fn len(&self) -> usize {
-        self.small.len() + self.large.len()
+    fn tokens(&self) -> usize {
+        self.tokens
     }
 
-    fn contains(&self, borrower: Borrower) -> bool {
-        if self.large.is_empty() {
-            self.small.iter().any(|(holder, _)| *holder == borrower)
-        } else {
-            self.large.contains_key(&borrower)
-        }
-    }
-
-    fn get_mut(&mut self, borrower: Borrower) -> Option<&mut Holding> {
+    fn get_mut(&mut self, borrower: Borrower) -> Option<&mut Held> {
         if self.large.is_empty() {
             self.small
                 .iter_mut()
                 .find(|(holder, _)| *holder == borrower)
-                .map(|(_, holding)| holding)
+                .map(|(_, held)| held)
         } else {
             self.large.get_mut(&borrower)
         }
     }
 
-    /// Adds a borrower that holds nothing yet.
-    fn insert(&mut self, borrower: Borrower, holding: Holding) {
+    fn get(&self, borrower: Borrower) -> Option<Held> {
+        if self.large.is_empty() {
+            self.small
+                .iter()
+                .find(|(holder, _)| *holder == borrower)
+                .map(|(_, held)| *held)
+        } else {
+            self.large.get(&borrower).copied()
+        }
+    }
+
+    fn contains(&self, borrower: Borrower) -> bool {
+        self.get(borrower).is_some()
+    }
+
+    /// Records one more guarded token for `borrower`.
+    fn take(&mut self, borrower: Borrower) {
+        self.tokens += 1;
+        if let Some(held) = self.get_mut(borrower) {
+            held.guarded += 1;
+            return;
+        }
+        let held = Held {
+            guarded: 1,
+            detached: 0,
+        };
         if self.large.is_empty() && self.small.len() < Self::SMALL {
-            self.small.push((borrower, holding));
+            self.small.push((borrower, held));
         } else {
             self.large.extend(self.small.drain(..));
-            self.large.insert(borrower, holding);
+            self.large.insert(borrower, held);
         }
     }
 
-    fn remove(&mut self, borrower: Borrower) -> Option<Holding> {
+    /// Turns one of `borrower`'s guarded tokens into a detached one.
+    fn detach(&mut self, borrower: Borrower) {
+        if let Some(held) = self.get_mut(borrower) {
+            if held.guarded > 0 {
+                held.guarded -= 1;
+                held.detached += 1;
+            }
+        }
+    }
+
+    /// Removes one token `borrower` holds as `holding`; false if it holds none that way.
+    fn give_back(&mut self, borrower: Borrower, holding: Holding) -> bool {
         if self.large.is_empty() {
-            let index = self
+            let Some(index) = self
                 .small
                 .iter()
-                .position(|(holder, _)| *holder == borrower)?;
-            Some(self.small.swap_remove(index).1)
+                .position(|(holder, _)| *holder == borrower)
+            else {
+                return false;
+            };
+            let held = &mut self.small[index].1;
+            if !held.release(holding) {
+                return false;
+            }
+            if held.is_empty() {
+                self.small.swap_remove(index);
+            }
         } else {
-            self.large.remove(&borrower)
+            let Some(held) = self.large.get_mut(&borrower) else {
+                return false;
+            };
+            if !held.release(holding) {
+                return false;
+            }
+            if held.is_empty() {
+                self.large.remove(&borrower);
+            }
         }
+        self.tokens -= 1;
+        true
     }
 
-    fn keys(&self) -> impl Iterator<Item = Borrower> + '_ {
+    /// Every borrower once per token it holds.
+    fn borrowers(&self) -> impl Iterator<Item = Borrower> + '_ {
         self.small
             .iter()
-            .map(|(holder, _)| *holder)
-            .chain(self.large.keys().copied())
+            .map(|(borrower, held)| (*borrower, *held))
+            .chain(self.large.iter().map(|(borrower, held)| (*borrower, *held)))
+            .flat_map(|(borrower, held)| {
+                std::iter::repeat_n(borrower, held.guarded + held.detached)
+            })
     }
 }
 
@@ -678,5 +790,63 @@ impl Hasher for IdHasher {
 
     fn write_isize(&mut self, value: isize) {
         self.write_u64(value as u64);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::future::block_on;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use crate::sync::shim::loom_model as model;
+
+    /// A plain acquisition for `borrower`, as `acquire` makes for the current task.
+    fn plain(limiter: &CapacityLimiter, borrower: Borrower) -> LimiterAcquire<'_> {
+        LimiterAcquire {
+            limiter,
+            borrower: Some(borrower),
+            exclusive: false,
+            key: None,
+        }
+    }
+
+    /// One borrower (a task running two operations at once) takes two tokens by plain
+    /// acquisitions while a named borrower competes: never more holders than tokens, the
+    /// per-borrower counts come back to zero, and nobody waits forever.
+    #[test]
+    fn one_borrower_holding_several_tokens_returns_them_all() {
+        model(|| {
+            let limiter = Arc::new(CapacityLimiter::new(2));
+            let holders = Arc::new(AtomicUsize::new(0));
+            let task = Borrower::from_id(1);
+            let worker = |borrower: Borrower, named: bool| {
+                let (limiter, holders) = (limiter.clone(), holders.clone());
+                thread::spawn(move || {
+                    let token = if named {
+                        block_on(limiter.acquire_on_behalf_of(borrower)).unwrap()
+                    } else {
+                        block_on(plain(&limiter, borrower)).unwrap()
+                    };
+                    assert!(holders.fetch_add(1, Ordering::SeqCst) < 2, "three holders");
+                    holders.fetch_sub(1, Ordering::SeqCst);
+                    drop(token);
+                })
+            };
+            let workers = [
+                worker(task, false),
+                worker(task, false),
+                worker(Borrower::from_id(2), true),
+            ];
+            for worker in workers {
+                worker.join().unwrap();
+            }
+            let statistics = limiter.statistics();
+            assert_eq!(statistics.borrowed_tokens, 0);
+            assert!(statistics.borrowers.is_empty());
+            assert_eq!(statistics.tasks_waiting, 0);
+        });
     }
 }

@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 use super::error::WouldBlock;
 use super::lock::{Lock, LockAcquire, LockGuard, LockStatistics};
 use super::shim::Mutex;
-use super::waiters::{scope_cancelled, wake_all, WaitList};
+use super::waiters::{poll_cancel_point, scope_cancelled, wake_all, WaitList};
 
 /// A condition variable: tasks holding its lock wait until another task holding it notifies
 /// them (Trio's and AnyIO's `Condition`).
@@ -86,7 +86,7 @@ impl Condition {
     ///
     /// # Cancellation
     ///
-    /// Cancel-safe, like [`Lock::acquire`].
+    /// As [`Lock::acquire`]: a cancellation point even when the lock is free, and cancel-safe.
     ///
     /// # Examples
     ///
@@ -278,8 +278,9 @@ impl<'a> ConditionGuard<'a> {
     ///
     /// # Cancellation
     ///
-    /// Dropping the future before it was notified only withdraws the waiter (the lock stays
-    /// released). If it had already been notified, or was taking the lock back, the
+    /// Never completes in an effectively cancelled scope: there it does not even queue, and
+    /// the scope drops it with the guard it took, which releases the lock. Dropping the future
+    /// before it was notified only withdraws the waiter (the lock stays released). If it had already been notified, or was taking the lock back, the
     /// notification it could not act on passes to the next waiter, so a `notify(1)` is never
     /// swallowed by a cancelled task. A pending re-acquisition is cancel-safe like
     /// [`Lock::acquire`].
@@ -316,11 +317,14 @@ impl<'a> ConditionGuard<'a> {
     }
 
     /// Waits (as [`wait`](ConditionGuard::wait) does, in a loop) until `predicate` returns
-    /// true; the predicate runs with the lock held. Returns at once if it already holds.
+    /// true; the predicate runs with the lock held. If it already holds, returns without
+    /// waiting (but, like [`Lock::acquire`], yields once every so often first).
     ///
     /// # Cancellation
     ///
-    /// As [`wait`](ConditionGuard::wait).
+    /// A cancellation point like [`wait`](ConditionGuard::wait), even when the predicate
+    /// already holds: in an effectively cancelled scope it never completes, and the scope
+    /// drops it with the guard, releasing the lock.
     ///
     /// # Examples
     ///
@@ -333,6 +337,7 @@ impl<'a> ConditionGuard<'a> {
     /// ```
     pub async fn wait_for(self, mut predicate: impl FnMut() -> bool) -> ConditionGuard<'a> {
         let mut guard = self;
+        std::future::poll_fn(poll_cancel_point).await;
         while !predicate() {
             guard = guard.wait().await;
         }
@@ -379,6 +384,10 @@ impl<'a> Future for ConditionWait<'a> {
         loop {
             match &mut self.state {
                 WaitState::Start(lock) => {
+                    if scope_cancelled() {
+                        // Not queued: the scope drops us, and the guard we hold with us.
+                        return Poll::Pending;
+                    }
                     let lock = lock.take();
                     let key = condition.waiters.lock().push_back(false, cx.waker());
                     self.state = WaitState::Waiting(key);

@@ -69,8 +69,9 @@ pub struct SemaphoreFullError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum LimiterError {
-    /// The borrower already holds (or is already waiting for) a token of this limiter; a
-    /// borrower holds at most one.
+    /// The named borrower already holds (or is already waiting for) a token of this limiter;
+    /// a borrower named with `acquire_on_behalf_of` holds at most one. Plain `acquire` never
+    /// gives it.
     #[error("this borrower is already holding one of this capacity limiter's tokens")]
     AlreadyBorrowing,
     /// The borrower holds no token of this limiter.

@@ -4,7 +4,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::shim::{AtomicBool, Mutex, Ordering};
-use super::waiters::{scope_cancelled, wake_all, WaitList};
+use super::waiters::{poll_cancel_point, scope_cancelled, wake_all, WaitList};
 
 /// A one-shot flag that tasks can wait for (Trio's and AnyIO's `Event`).
 ///
@@ -102,12 +102,16 @@ impl Event {
         self.set.load(Ordering::Acquire)
     }
 
-    /// Waits until the event is set; completes at once if it already is.
+    /// Waits until the event is set. If it already is, completes on its first poll, except
+    /// that every so often it yields once first, so that a loop of waits lets deadlines and
+    /// other tasks run.
     ///
     /// # Cancellation
     ///
-    /// Cancel-safe: a dropped wait only withdraws itself. A wait whose cancel scope is
-    /// cancelled while it waits does not complete, even if the event is set meanwhile.
+    /// A cancellation point: in an effectively cancelled scope it never completes, even when
+    /// the event is already set (the scope drops it). Cancel-safe: a dropped wait only
+    /// withdraws itself. A wait whose cancel scope is cancelled while it waits does not
+    /// complete, even if the event is set meanwhile.
     ///
     /// # Examples
     ///
@@ -174,10 +178,15 @@ impl Future for EventWait<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.key.is_none() && self.event.is_set() {
-            return Poll::Ready(());
-        }
-        if self.key.is_some() && scope_cancelled() {
+        if self.key.is_none() {
+            if self.event.is_set() {
+                std::task::ready!(poll_cancel_point(cx));
+                return Poll::Ready(());
+            }
+            if scope_cancelled() {
+                return Poll::Pending;
+            }
+        } else if scope_cancelled() {
             // Blocked, then cancelled: a cancelled wait does not complete (as in Trio), even if
             // the event was set meanwhile; the scope drops it.
             return Poll::Pending;

@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 use super::error::{ReleaseError, WouldBlock};
 use super::permits::{Handoff, Permits};
 use super::shim::{AtomicU64, Ordering};
-use super::waiters::{current_task_id, scope_cancelled};
+use super::waiters::{current_task_id, poll_cancel_point, scope_cancelled};
 use crate::task::{get_running_tasks, TaskId, TaskInfo};
 
 /// The owner word: `id << 1 | detached`, `0` when unlocked.
@@ -110,11 +110,15 @@ impl Lock {
 
     /// Waits for the lock and takes it for the current task.
     ///
-    /// Completes at once, without yielding, when the lock is free and nobody waits.
+    /// When the lock is free and nobody waits it completes on its first poll, except that
+    /// every so often it yields once first, so that a loop of acquisitions lets deadlines and
+    /// other tasks run.
     ///
     /// # Cancellation
     ///
-    /// Cancel-safe: dropping the future withdraws the waiter. If the lock had already been
+    /// A cancellation point: in an effectively cancelled scope it never completes, even when
+    /// the lock is free, and takes nothing (the scope drops it). Cancel-safe: dropping the
+    /// future withdraws the waiter. If the lock had already been
     /// handed to it, the dropped future passes the lock on to the next waiter (or unlocks it),
     /// so a cancelled acquisition never leaves the lock held. A waiter whose cancel scope is
     /// cancelled while it waits does not take the lock, even if it was handed over meanwhile
@@ -308,7 +312,9 @@ impl<'a> Future for LockAcquire<'a> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a>> {
         let lock = self.lock;
         let first = self.key.is_none();
-        if !first && scope_cancelled() {
+        if first {
+            std::task::ready!(poll_cancel_point(cx));
+        } else if scope_cancelled() {
             // Blocked and then cancelled: do not take the lock (it may have been handed to us
             // already); the scope drops us and `Drop` passes it on.
             return Poll::Pending;

@@ -7,7 +7,7 @@
 //! | [`Mutex<T>`](Mutex) | protect a value with a [`Lock`] | — |
 //! | [`Semaphore`] | hand out `n` tokens, optionally bounded | `Semaphore(n, max_value=...)` |
 //! | [`Condition`] | wait, holding a lock, until another holder notifies | `Condition` |
-//! | [`CapacityLimiter`] | limit concurrent *borrowers*, with an adjustable total | `CapacityLimiter` |
+//! | [`CapacityLimiter`] | limit concurrent users, with an adjustable total and named borrowers | `CapacityLimiter` |
 //! | [`ResourceGuard`] | turn concurrent use of a one-user resource into an error | `ResourceGuard` |
 //!
 //! # Common behaviour
@@ -19,18 +19,26 @@
 //! - **Fairness.** Waiters are served in the order they started waiting: a release hands the
 //!   lock or token straight to the first waiter, and every `try_*` call fails with
 //!   [`WouldBlock`] while anyone is queued, so nobody barges ahead.
+//! - **Cancellation points.** Every `acquire`, `lock` and `wait` is a cancellation point, also
+//!   when it would not block (Trio's and AnyIO's rule): in an effectively cancelled scope it
+//!   never completes and takes nothing, so the code after it does not run.
 //! - **Cancellation.** Cancelling a task drops its futures. A dropped `acquire` withdraws its
 //!   waiter; if the lock or token had already been handed to it, it passes it to the next
 //!   waiter, so nothing ever leaks and nothing stays locked. A dropped
 //!   [`ConditionGuard::wait`] that had been notified passes the notification on. Each future
 //!   documents this under `# Cancellation`.
-//! - **Speed.** When free, `Lock`/`Semaphore` acquire and release are one atomic operation each;
-//!   waiting uses one mutex-protected FIFO queue per primitive, with no allocation per wait once
-//!   warmed up. Acquisitions that succeed at once do not yield.
+//! - **Speed.** When free, `Lock`/`Semaphore` acquire and release are one atomic operation each
+//!   (plus the cancellation check, a few thread-local and atomic loads); waiting uses one
+//!   mutex-protected FIFO queue per primitive, with no allocation per wait once warmed up.
+//!   Operations that can complete at once do so on their first poll, except that each thread
+//!   forces one yield every 128 of them, so that a loop of uncontended acquisitions still lets
+//!   deadlines and other tasks run (tokio's coop budget, made runtime-neutral).
 //! - **Tasks.** "Current task" means the anyio task (see
-//!   [`get_current_task`](crate::get_current_task)). In code outside anyio tasks (a plain
-//!   `tokio::spawn`), a lock is owned anonymously and a limiter borrows as a fresh anonymous
-//!   [`Borrower`] per acquisition; everything else works the same.
+//!   [`get_current_task`](crate::get_current_task)). Nothing assumes a task does one thing at a
+//!   time: futures joined in one task may each acquire (a limiter gives each its own token). In
+//!   code outside anyio tasks (a plain `tokio::spawn`), a lock is owned anonymously and a
+//!   limiter borrows as a fresh anonymous [`Borrower`] per acquisition; everything else works
+//!   the same.
 //! - **Runtime-neutral.** Nothing here depends on a backend: the primitives work on tokio, smol
 //!   and async-std, and across them.
 //!

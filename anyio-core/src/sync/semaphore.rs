@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 
 use super::error::{SemaphoreFullError, WouldBlock};
 use super::permits::{Permits, MAX_PERMITS};
-use super::waiters::scope_cancelled;
+use super::waiters::{poll_cancel_point, scope_cancelled};
 
 /// A FIFO-fair counting semaphore, optionally bounded (Trio's `Semaphore(initial,
 /// max_value=...)`).
@@ -107,11 +107,15 @@ impl Semaphore {
 
     /// Waits for a token.
     ///
-    /// Completes at once, without yielding, when a token is free and nobody waits.
+    /// When a token is free and nobody waits it completes on its first poll, except that every
+    /// so often it yields once first, so that a loop of acquisitions lets deadlines and other
+    /// tasks run.
     ///
     /// # Cancellation
     ///
-    /// Cancel-safe: dropping the future withdraws the waiter, and a token already handed to it
+    /// A cancellation point: in an effectively cancelled scope it never completes, even when a
+    /// token is free, and takes nothing (the scope drops it). Cancel-safe: dropping the future
+    /// withdraws the waiter, and a token already handed to it
     /// goes on to the next waiter (or back to the semaphore). No token ever leaks. A waiter
     /// whose cancel scope is cancelled while it waits does not take a token.
     ///
@@ -261,7 +265,9 @@ impl<'a> Future for SemaphoreAcquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
         let semaphore = self.semaphore;
-        if self.key.is_some() && scope_cancelled() {
+        if self.key.is_none() {
+            std::task::ready!(poll_cancel_point(cx));
+        } else if scope_cancelled() {
             // Blocked, then cancelled: leave any token handed to us to `Drop`, which passes it on.
             return Poll::Pending;
         }

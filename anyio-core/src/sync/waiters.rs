@@ -17,10 +17,11 @@
 //!   outcome. A dropped future that finds an outcome it did not consume passes it on (the next
 //!   waiter gets the token, the lock, the item or the notification): nothing is ever lost.
 
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 
 use slab::Slab;
 
+use crate::cancel::budget;
 use crate::context;
 
 const NIL: usize = usize::MAX;
@@ -200,6 +201,25 @@ pub(crate) fn wake_all(wakers: Vec<Waker>) {
 /// anything: the scope drops them at once, as [`checkpoint`](crate::checkpoint) does.
 pub(crate) fn scope_cancelled() -> bool {
     context::current_scope_cancelled()
+}
+
+/// The cancellation point at the start of every blocking operation (Trio's
+/// `checkpoint_if_cancelled` plus a cooperative yield), polled before its fast path:
+///
+/// - in an effectively cancelled scope, `Pending` without waking anyone: the operation takes
+///   nothing and never completes; the scope, woken by the cancellation, drops it;
+/// - otherwise one unit of the thread's [yield budget](crate::cancel::budget): `Pending` once
+///   (after waking the caller) every [`BUDGET`](crate::cancel::budget::BUDGET) calls, so that
+///   a loop of operations that never block still lets deadlines and other tasks run.
+///
+/// Costs a thread-local lookup, a few atomic loads and a counter decrement; never allocates
+/// (it does not give a nodeless scope its node).
+#[inline]
+pub(crate) fn poll_cancel_point(cx: &mut Context<'_>) -> Poll<()> {
+    if scope_cancelled() {
+        return Poll::Pending;
+    }
+    budget::poll_budget(cx)
 }
 
 /// The id of the anyio task being polled, if any.

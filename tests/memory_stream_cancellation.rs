@@ -508,3 +508,28 @@ async fn a_dropped_send_is_never_delivered_twice() {
     drop(send); // withdrawn before anyone took it
     assert_eq!(rx.try_receive(), Err(TryReceiveError::WouldBlock));
 }
+
+/// Sends and receives that never wait spend the thread's yield budget, so a loop of them lets
+/// its deadline fire, also through the `Stream` interface.
+#[anyio::test]
+async fn a_deadline_ends_a_loop_of_sends_and_receives_that_never_wait() {
+    let (tx, rx) = create_memory_object_stream::<u32>(1);
+    let looped = anyio::move_on_after(anyio::Duration::from_millis(10), async {
+        loop {
+            tx.send(1).await.unwrap();
+            rx.receive().await.unwrap();
+        }
+    })
+    .await;
+    assert_eq!(looped, None::<()>);
+
+    let (tx, mut rx) = create_memory_object_stream::<u32>(1);
+    let looped = anyio::move_on_after(anyio::Duration::from_millis(10), async {
+        loop {
+            tx.send(1).await.unwrap();
+            rx.next().await.unwrap();
+        }
+    })
+    .await;
+    assert_eq!(looped, None::<()>);
+}

@@ -9,6 +9,7 @@ use futures_core::Stream;
 use super::channel::{Channel, HandleState};
 use super::error::{ReceiveError, TryReceiveError};
 use super::statistics::MemoryStreamStatistics;
+use crate::cancel::budget::poll_budget;
 use crate::sync::shim::Arc;
 use crate::sync::waiters::scope_cancelled;
 
@@ -229,6 +230,9 @@ impl<T> Stream for MemoryReceiveStream<T> {
             }
             return Poll::Pending;
         }
+        if *this.stream_key.get_mut() == NO_KEY {
+            std::task::ready!(poll_budget(cx));
+        }
         let slot = this.stream_key.get_mut();
         let mut key = (*slot != NO_KEY).then_some(*slot);
         let result = this.channel.poll_receive(&this.handle, &mut key, cx);
@@ -267,6 +271,8 @@ impl<T> Future for ReceiveItem<'_, T> {
             return Poll::Pending;
         }
         if !this.started {
+            // A receive that will not wait spends the yield budget (see `cancel::budget`).
+            std::task::ready!(poll_budget(cx));
             this.started = true;
             // Take over the place of an abandoned `Stream::next` on this handle.
             this.key = this.stream.take_stream_key();

@@ -9,6 +9,7 @@ use futures_sink::Sink;
 use super::channel::{Channel, HandleState, SendOp};
 use super::error::{SendError, TrySendError};
 use super::statistics::MemoryStreamStatistics;
+use crate::cancel::budget::poll_budget;
 use crate::sync::shim::Arc;
 use crate::sync::waiters::scope_cancelled;
 
@@ -314,6 +315,11 @@ impl<T> Future for SendItem<'_, T> {
             // Settle before the scope reports the cancellation: a taken item completes the
             // send, a queued one is withdrawn (and dropped with us).
             return this.stream.channel.poll_send_cancelled(&mut this.op);
+        }
+        if this.op.key.is_none() {
+            // Not queued yet: a send that will not wait spends the yield budget (see
+            // `cancel::budget`), so that a loop of them lets other tasks and timers run.
+            std::task::ready!(poll_budget(cx));
         }
         this.stream
             .channel

@@ -10,9 +10,12 @@
 //! # Cancellation
 //!
 //! A blocking call cannot be interrupted. Inside an anyio cancel scope each operation is a
-//! protected region: a cancellation takes effect once the worker thread is done, so the
-//! operation has completed (a read has returned its bytes, a write has written) when the
-//! caller is dropped. If the future is dropped by other means (say a plain `select!`), the
+//! protected region: a cancellation that lands while the worker thread runs takes effect once
+//! it is done, and the operation completes (a read has returned its bytes, a write has
+//! written). Its result is not thrown away: like any future that is ready, it is returned, and
+//! a scope whose whole body it was returns `Some(result)`; the cancellation then takes effect
+//! at the caller's next cancellation point. In a scope already cancelled, an operation does not
+//! start. If the future is dropped by other means (say a plain `select!`), the
 //! worker thread still finishes the call in the background and its result is discarded: a
 //! read then has consumed bytes (the file position moved past them) that nobody receives, and
 //! a write may or may not have happened. Operations on one [`AsyncFile`] never overlap, even

@@ -127,8 +127,11 @@ where
             }
             Root::Unborn(identity) => {
                 let group = finisher.as_ref().and_then(Finish::group_node).cloned();
-                // Without a node of its own, the task is cancelled exactly when its group is.
-                let seen = group.as_ref().is_some_and(|group| group.is_cancelled());
+                // Reading the group's flags before the poll would pull the group node's cache
+                // line from the spawning core on every child's first poll; a task still
+                // unborn at a cancellation is polled once more instead (harmless: it is what
+                // an unseen cancellation gets anyway).
+                let seen = false;
                 let poll = || {
                     poll_tracked(tracked.as_ref(), cx, |cx| {
                         let polled = poll_body(body, cx, seen, |cx| {

@@ -55,10 +55,17 @@ async fn session(room: Arc<Room>, stream: TcpStream) -> Result<(), StreamError> 
             // from the room (its only sender gone).
             let writer = stream.clone();
             tg.start_soon(async move {
-                while let Ok(line) = inbox.receive().await {
-                    writer.send_all(line.as_bytes()).await?;
+                let sent = async {
+                    while let Ok(line) = inbox.receive().await {
+                        writer.send_all(line.as_bytes()).await?;
+                    }
+                    writer.send_eof().await
+                };
+                match sent.await {
+                    // The client hung up while lines were still on their way to it: it left.
+                    Err(StreamError::BrokenResource(_)) => Ok(()),
+                    other => other,
                 }
-                writer.send_eof().await
             })
             .expect("the group is open while its body runs");
             let reader = BufferedByteReceiveStream::new(&*stream);

@@ -255,3 +255,117 @@ impl Drop for SetOnDrop {
         self.0.set();
     }
 }
+
+/// Groups dropped at every moment of their life (while children spawn, run, end or spawn
+/// siblings): when `run_with` returns, every child that was ever spawned has been dropped or
+/// has ended, on every backend.
+#[test]
+fn stress_groups_dropped_at_any_moment_leave_no_child_behind() {
+    for backend in Backend::available() {
+        for round in 0..100u64 {
+            let live = Arc::new(AtomicUsize::new(0));
+            run_with(backend, {
+                let live = live.clone();
+                async move {
+                    let group = task_group(|tg| async move {
+                        for child in 0..8u64 {
+                            let (live, tg_inner) = (live.clone(), tg.clone());
+                            // Moved in, so that it counts down also when the child is dropped
+                            // before its first poll.
+                            let alive = CountDown::new(&live);
+                            tg.start_soon(async move {
+                                let _alive = alive;
+                                for _ in 0..(round + child) % 4 {
+                                    anyio::checkpoint().await;
+                                }
+                                if child % 3 == 0 {
+                                    // A sibling spawned from a child, maybe after the drop.
+                                    let alive = CountDown::new(&live);
+                                    // Refused once the group closed; then it counts down here.
+                                    let _ = tg_inner.start_soon(async move {
+                                        let _alive = alive;
+                                        sleep_forever().await;
+                                    });
+                                }
+                                sleep_forever().await;
+                            })?;
+                        }
+                        sleep_forever().await;
+                        Ok::<_, SpawnError>(())
+                    });
+                    let mut group = pin!(group);
+                    for _ in 0..round % 6 {
+                        let _ = futures::poll!(group.as_mut());
+                        anyio::checkpoint().await;
+                    }
+                }
+            });
+            assert_eq!(
+                live.load(Ordering::SeqCst),
+                0,
+                "{backend:?}, round {round}: a child outlived run_with"
+            );
+        }
+    }
+}
+
+/// Counts a live child up when made and down when dropped.
+struct CountDown(Arc<AtomicUsize>);
+
+impl CountDown {
+    fn new(live: &Arc<AtomicUsize>) -> CountDown {
+        live.fetch_add(1, Ordering::SeqCst);
+        CountDown(live.clone())
+    }
+}
+
+impl Drop for CountDown {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A wake of a dropped group's node that is not the last child's end (here a spawn refused
+/// because the group closed) must not end the run's wait for the children still running.
+#[test]
+fn a_refused_spawn_into_a_dropped_group_does_not_end_the_wait_for_its_children() {
+    for backend in Backend::available() {
+        let finished = Flag::new();
+        run_with(backend, {
+            let finished = finished.clone();
+            async move {
+                let (started, go) = (Arc::new(Event::new()), Arc::new(Event::new()));
+                let group = task_group(|tg| {
+                    let (started, go) = (started.clone(), go.clone());
+                    async move {
+                        let inner = tg.clone();
+                        let shielded = anyio::CancelScope::new().shielded(true);
+                        tg.start_soon(async move {
+                            shielded
+                                .run(async move {
+                                    started.set();
+                                    go.wait().await;
+                                    let refused = inner.start_soon(async {});
+                                    assert!(refused.is_err(), "a dropped group took a child");
+                                    sleep(Duration::from_millis(10)).await;
+                                    finished.set();
+                                })
+                                .await;
+                        })?;
+                        sleep_forever().await;
+                        Ok::<_, SpawnError>(())
+                    }
+                });
+                let mut group = Box::pin(group);
+                assert!(futures::poll!(group.as_mut()).is_pending());
+                started.wait().await;
+                drop(group);
+                go.set();
+            }
+        });
+        assert!(
+            finished.is_set(),
+            "{backend:?}: run_with returned while a child of a dropped group still ran"
+        );
+    }
+}

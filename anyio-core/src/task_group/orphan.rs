@@ -48,18 +48,31 @@ pub(crate) fn abandon<E: Send + 'static>(group: &Arc<GroupShared<E>>) {
             _run: run.and_then(Straggler::join),
         })),
     });
-    group.node.register_waker(&Waker::from(watch.clone()));
-    // A child that ended before the waker was in place did not see it.
-    watch.check();
+    watch.watch();
 }
 
 impl<E: Send + 'static> Orphans<E> {
-    fn check(&self) {
+    /// Ends the watch if every child ended; otherwise (re)registers it as the node's waker.
+    ///
+    /// Waking a node takes its waker out (a spurious wake, such as a cancellation propagating
+    /// or a refused spawn, included), so the watch must register itself again after every
+    /// wake that did not end it: a watch left out would be dropped, and with it the run's
+    /// wait for these children.
+    fn watch(self: &Arc<Self>) {
         let Some(group) = self.group.upgrade() else {
             return;
         };
-        if !group.all_ended() {
+        if self.end_if_all_ended(&group) {
             return;
+        }
+        group.node.register_waker(&Waker::from(self.clone()));
+        // An end between the look above and the registration woke nobody.
+        self.end_if_all_ended(&group);
+    }
+
+    fn end_if_all_ended(&self, group: &GroupShared<E>) -> bool {
+        if !group.all_ended() {
+            return false;
         }
         let kept = lock(&self.keep).take();
         if kept.is_some() {
@@ -67,15 +80,16 @@ impl<E: Send + 'static> Orphans<E> {
         }
         // Released outside the lock: the run may end as a result.
         drop(kept);
+        true
     }
 }
 
 impl<E: Send + 'static> Wake for Orphans<E> {
     fn wake(self: Arc<Self>) {
-        self.check();
+        self.watch();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.check();
+        self.watch();
     }
 }

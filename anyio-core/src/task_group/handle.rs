@@ -407,11 +407,9 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
         V: Send + 'static,
     {
         let group = self.group;
-        if context::current_scope_cancelled() {
-            // A cancellation point, like every call that waits: in a cancelled scope nothing
-            // starts, and the scope that caught the cancellation drops the caller.
-            return std::future::pending().await;
-        }
+        // A cancellation point, like every call that waits: in a cancelled scope nothing
+        // starts, and the scope that caught the cancellation drops the caller.
+        crate::checkpoint_if_cancelled().await;
         let slot = StartSlot::new();
         // Until `started`, the task hangs under the caller's scope, not the group's.
         let caller_scope = context::current_scope();

@@ -155,23 +155,25 @@ async fn start_in_a_cancelled_scope_is_caught_by_that_scope() {
 /// ends with reaches the group.
 #[anyio::test(autojump)]
 async fn a_dropped_start_cancels_its_task_and_its_error_reaches_the_group() {
-    let result = task_group(|tg| async move {
-        let starting = tg.start(|status: TaskStatus<()>| async move {
-            let _ = anyio::finally(sleep_forever(), async {}).await;
-            status.started(());
-            Ok(())
-        });
-        drop(
-            futures::future::select(
-                Box::pin(starting),
-                Box::pin(sleep(Duration::from_millis(1))),
-            )
-            .await,
-        );
-        Ok::<_, &str>(())
+    let (dropped, started) = (Flag::new(), Flag::new());
+    let result = task_group(|tg| {
+        let (dropped, started) = (dropped.clone(), started.clone());
+        async move {
+            let starting = tg.start(|status: TaskStatus<()>| async move {
+                let _guard = dropped.on_drop();
+                sleep_forever().await;
+                started.set();
+                status.started(());
+                Ok(())
+            });
+            drop_after_a_moment(starting).await;
+            Ok::<_, &str>(())
+        }
     })
     .await;
     assert_eq!(result, Ok(()));
+    assert!(dropped.is_set(), "the abandoned task was not cancelled");
+    assert!(!started.is_set());
 
     let result = task_group(|tg| async move {
         let starting = tg.start(|_status: TaskStatus<()>| async move {
@@ -182,19 +184,26 @@ async fn a_dropped_start_cancels_its_task_and_its_error_reaches_the_group() {
                 .await;
             Err("failed after its caller left")
         });
-        drop(
-            futures::future::select(
-                Box::pin(starting),
-                Box::pin(sleep(Duration::from_millis(1))),
-            )
-            .await,
-        );
+        drop_after_a_moment(starting).await;
         Ok::<_, &str>(())
     })
     .await;
     assert_eq!(
         result,
         Err(TaskGroupError::Failed(vec!["failed after its caller left"]))
+    );
+}
+
+/// Lets `starting` run for a moment, then drops it as a foreign `select` would.
+async fn drop_after_a_moment<F: Future>(starting: F) {
+    let outcome = futures::future::select(
+        Box::pin(starting),
+        Box::pin(sleep(Duration::from_millis(1))),
+    )
+    .await;
+    assert!(
+        matches!(outcome, futures::future::Either::Right(_)),
+        "the start completed"
     );
 }
 

@@ -160,6 +160,15 @@ impl<T: AsFd + AsRawFd> Socket<T> {
         poll_fn(|cx| self.poll_op(cx, false, &mut op)).await
     }
 
+    /// Polls `op` whenever the socket is writable, until it stops failing with `WouldBlock`.
+    pub(crate) fn poll_write<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<Result<R, Failure>> {
+        self.poll_op(cx, true, op)
+    }
+
     /// Runs `op` once the socket is writable, until it stops failing with `WouldBlock`.
     pub(crate) async fn write<R>(
         &self,

@@ -1,14 +1,16 @@
 //! The byte-stream logic shared by TCP and Unix stream sockets.
 
 use std::fmt;
+use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{ready, Context, Poll};
 
 use super::socket::{Failure, Socket};
-use crate::checkpoint_if_cancelled;
 use crate::streams::StreamError;
+use crate::sync::waiters::poll_cancel_point;
 
 /// What a connected stream socket must offer (`std`'s TCP and Unix streams do).
 pub(crate) trait StreamSocket: AsFd + AsRawFd + Send + Sync + 'static {
@@ -81,30 +83,71 @@ impl<T: StreamSocket> SocketStream<T> {
         self.socket.is_closed() || self.eof_sent.load(Ordering::Acquire)
     }
 
+    /// The poll core of receiving: a cancellation point, then one `recv` when readable.
+    pub(crate) fn poll_receive_into(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        crate::streams::check_max_bytes(buf.len())?;
+        ready!(poll_cancel_point(cx));
+        match ready!(self.socket.poll_read(cx, |socket| socket.receive(buf))) {
+            Ok(0) => Poll::Ready(Err(StreamError::EndOfStream)),
+            Ok(received) => Poll::Ready(Ok(received)),
+            Err(failure) => Poll::Ready(Err(failure.into_stream_error())),
+        }
+    }
+
+    /// The poll core of sending: a cancellation point, then one `send` when writable.
+    pub(crate) fn poll_send(
+        &self,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        if self.is_send_closed() {
+            return Poll::Ready(Err(StreamError::ClosedResource));
+        }
+        if data.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        ready!(poll_cancel_point(cx));
+        self.socket
+            .poll_write(cx, |socket| socket.send(data))
+            .map_err(Failure::into_stream_error)
+    }
+
+    /// The poll core of `send_eof`: a cancellation point, then `shutdown(SHUT_WR)` once.
+    pub(crate) fn poll_send_eof(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        ready!(poll_cancel_point(cx));
+        if self.eof_sent.swap(true, Ordering::AcqRel) {
+            return Poll::Ready(Ok(()));
+        }
+        Poll::Ready(
+            match self.socket.with(|socket| socket.shutdown(Shutdown::Write)) {
+                None => Err(StreamError::ClosedResource),
+                // The peer already reset the connection: nothing more can be sent anyway.
+                Some(Err(error)) if error.kind() == io::ErrorKind::NotConnected => Ok(()),
+                Some(result) => result.map_err(StreamError::broken),
+            },
+        )
+    }
+
     pub(crate) async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
         crate::streams::check_max_bytes(buf.len())?;
         let _receiving = self.socket.receiving.enter()?;
-        checkpoint_if_cancelled().await;
-        match self.socket.read(|socket| socket.receive(buf)).await {
-            Ok(0) => Err(StreamError::EndOfStream),
-            Ok(received) => Ok(received),
-            Err(failure) => Err(failure.into_stream_error()),
-        }
+        poll_fn(|cx| self.poll_receive_into(cx, buf)).await
     }
 
     pub(crate) async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
         let _sending = self.socket.sending.enter()?;
-        if self.socket.is_closed() || self.eof_sent.load(Ordering::Acquire) {
+        if self.is_send_closed() {
             return Err(StreamError::ClosedResource);
         }
-        checkpoint_if_cancelled().await;
+        // Even an empty send is a cancellation point.
+        poll_fn(poll_cancel_point).await;
         let mut rest = data;
         while !rest.is_empty() {
-            let sent = self
-                .socket
-                .write(|socket| socket.send(rest))
-                .await
-                .map_err(Failure::into_stream_error)?;
+            let sent = poll_fn(|cx| self.poll_send(cx, rest)).await?;
             rest = &rest[sent..];
         }
         Ok(())
@@ -112,15 +155,7 @@ impl<T: StreamSocket> SocketStream<T> {
 
     pub(crate) async fn send_eof(&self) -> Result<(), StreamError> {
         let _sending = self.socket.sending.enter()?;
-        if self.eof_sent.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
-        match self.socket.with(|socket| socket.shutdown(Shutdown::Write)) {
-            None => Err(StreamError::ClosedResource),
-            // The peer already reset the connection: nothing more can be sent anyway.
-            Some(Err(error)) if error.kind() == io::ErrorKind::NotConnected => Ok(()),
-            Some(result) => result.map_err(StreamError::broken),
-        }
+        poll_fn(|cx| self.poll_send_eof(cx)).await
     }
 
     /// Waits for the non-blocking `connect` made on this socket to complete: the socket turns

@@ -35,6 +35,7 @@ pub mod attributes;
 mod buffered;
 pub mod compat;
 mod error;
+pub(crate) mod io;
 pub mod memory;
 mod stapled;
 mod text;

@@ -7,7 +7,10 @@ use crate::net::stream::SocketStream;
 use crate::streams::attributes::{
     AttributeRequest, LocalAddress, RawFd, RemoteAddress, SocketAddress, TypedAttributeProvider,
 };
+use std::task::{Context, Poll};
+
 use crate::streams::{AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
+use crate::streams::{PollByteReceive, PollByteSend};
 
 /// A Unix stream socket connection as an anyio [`ByteStream`] (AnyIO's `UNIXSocketStream`).
 ///
@@ -144,3 +147,26 @@ impl ByteStream for UnixStream {
         self.inner.send_eof().await
     }
 }
+
+impl PollByteReceive for UnixStream {
+    fn poll_receive_into(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        self.inner.poll_receive_into(cx, buf)
+    }
+}
+
+impl PollByteSend for UnixStream {
+    fn poll_send(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Result<usize, StreamError>> {
+        self.inner.poll_send(cx, data)
+    }
+
+    /// Shuts the sending side down, as [`send_eof`](ByteStream::send_eof).
+    fn poll_send_eof(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        self.inner.poll_send_eof(cx)
+    }
+}
+
+crate::streams::io::impl_io_traits!([] UnixStream);

@@ -25,12 +25,12 @@
 //! ```
 
 mod from_futures;
-#[cfg(feature = "tokio")]
+#[cfg(feature = "tokio-io")]
 mod from_tokio;
 mod io_core;
 mod stream_io;
 
 pub use from_futures::FuturesIoStream;
-#[cfg(feature = "tokio")]
+#[cfg(feature = "tokio-io")]
 pub use from_tokio::TokioIoStream;
 pub use stream_io::StreamIo;

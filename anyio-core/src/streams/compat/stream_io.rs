@@ -197,7 +197,7 @@ impl<S: ByteStream + 'static> futures_io::AsyncWrite for StreamIo<S> {
     }
 }
 
-#[cfg(feature = "tokio")]
+#[cfg(feature = "tokio-io")]
 impl<S: ByteReceiveStream + 'static> tokio::io::AsyncRead for StreamIo<S> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -212,7 +212,7 @@ impl<S: ByteReceiveStream + 'static> tokio::io::AsyncRead for StreamIo<S> {
     }
 }
 
-#[cfg(feature = "tokio")]
+#[cfg(feature = "tokio-io")]
 impl<S: ByteStream + 'static> tokio::io::AsyncWrite for StreamIo<S> {
     fn poll_write(
         self: Pin<&mut Self>,

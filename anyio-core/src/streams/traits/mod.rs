@@ -5,6 +5,7 @@ mod boxed_listener;
 mod byte;
 mod listener;
 mod object;
+mod poll;
 mod resource;
 
 pub use boxed::{
@@ -19,4 +20,5 @@ pub use object::{
     ObjectReceiveStream, ObjectSendStream, ObjectStream, UnreliableObjectReceiveStream,
     UnreliableObjectSendStream,
 };
+pub use poll::{PollByteReceive, PollByteSend, PollByteStream};
 pub use resource::AsyncResource;

@@ -1,10 +1,12 @@
-//! Issue 7, "Performance": loopback TCP through anyio streams against the raw backend's own
+//! Loopback TCP through anyio streams against the raw backend's own
 //! `TcpStream` in the same run (tokio's, smol's async-net, async-std's).
 //!
 //! - `tcp_echo`: the client sends 16 MiB in 64 KiB chunks while receiving the echo of all of
-//!   it (pipelined, so both directions stream); goal anyio ≥ 0.95× raw throughput. (The issue
+//!   it (pipelined, so both directions stream); goal anyio ≥ 0.97× raw throughput. (The issue
 //!   names 1 GiB in all; criterion repeats the 16 MiB round until its sample is full.)
-//! - `tcp_ping_pong`: 1-byte request, 1-byte reply, 1000 round trips; goal anyio ≤ 1.1× raw.
+//! - `tcp_ping_pong`: 1-byte request, 1-byte reply, 1000 round trips; goal anyio ≤ 1.05× raw.
+//! - In both, `anyio_tokio_io` / `anyio_futures_io` drive anyio's `TcpStream` through the
+//!   `tokio::io` / `futures_io` traits it implements natively; goal ≥ 0.97× raw for the echo.
 //!
 //! - `tls_echo_16MiB` (tokio only): the echo through TLS 1.3 (rustls, ring, AES-128-GCM), anyio's
 //!   `TlsStream` over anyio's `TcpStream` against `tokio-rustls` over tokio's; goal ≥ 0.9×.
@@ -98,6 +100,81 @@ async fn anyio_run(workload: Workload, iters: u64) -> Duration {
     })
     .await
     .expect("task group")
+}
+
+// ---- anyio's sockets through the ecosystem's I/O traits ----
+
+/// The echo and the client through `futures_io` (`tokio_io == false`) or `tokio::io` traits,
+/// implemented natively on anyio's `TcpStream` (and `&TcpStream`, so one side reads while the
+/// other writes).
+async fn anyio_traits_run(workload: Workload, iters: u64, tokio_io: bool) -> Duration {
+    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    let address = listener.local_addrs()[0];
+    task_group(|tg| async move {
+        tg.start_soon(async move {
+            let stream = listener.accept().await.expect("accept");
+            let mut buf = vec![0; CHUNK];
+            loop {
+                let n = read(&mut &stream, &mut buf, tokio_io).await;
+                if n == 0 {
+                    break;
+                }
+                write_all(&mut &stream, &buf[..n], tokio_io).await;
+            }
+        })?;
+        let client = TcpStream::connect(address).await.expect("connect");
+        let chunk = vec![1u8; CHUNK];
+        let mut buf = vec![0; CHUNK];
+        let start = Instant::now();
+        for _ in 0..iters {
+            match workload {
+                Workload::Echo => {
+                    let send = async {
+                        for _ in 0..ECHO_BYTES / CHUNK {
+                            write_all(&mut &client, &chunk, tokio_io).await;
+                        }
+                    };
+                    let receive = async {
+                        let mut received = 0;
+                        while received < ECHO_BYTES {
+                            received += read(&mut &client, &mut buf, tokio_io).await;
+                        }
+                    };
+                    futures::join!(send, receive);
+                }
+                Workload::PingPong => {
+                    for _ in 0..ROUND_TRIPS {
+                        write_all(&mut &client, b"x", tokio_io).await;
+                        let mut received = 0;
+                        while received == 0 {
+                            received = read(&mut &client, &mut buf[..1], tokio_io).await;
+                        }
+                    }
+                }
+            }
+        }
+        let elapsed = start.elapsed();
+        client.send_eof().await.expect("send_eof");
+        Ok::<_, SpawnError>(elapsed)
+    })
+    .await
+    .expect("task group")
+}
+
+async fn read(stream: &mut &TcpStream, buf: &mut [u8], tokio_io: bool) -> usize {
+    if tokio_io {
+        tokio::io::AsyncReadExt::read(stream, buf).await.unwrap()
+    } else {
+        futures::AsyncReadExt::read(stream, buf).await.unwrap()
+    }
+}
+
+async fn write_all(stream: &mut &TcpStream, data: &[u8], tokio_io: bool) {
+    if tokio_io {
+        tokio::io::AsyncWriteExt::write_all(stream, data).await.unwrap()
+    } else {
+        futures::AsyncWriteExt::write_all(stream, data).await.unwrap()
+    }
 }
 
 // ---- raw tokio ----
@@ -241,12 +318,20 @@ fn bench_workload(c: &mut Criterion, name: &str, workload: Workload, throughput:
     group.bench_function("tokio/anyio", |b| {
         b.iter_custom(|iters| rt.block_on(anyio_run(workload, iters)));
     });
+    group.bench_function("tokio/anyio_tokio_io", |b| {
+        b.iter_custom(|iters| rt.block_on(anyio_traits_run(workload, iters, true)));
+    });
     group.bench_function("tokio/raw", |b| {
         b.iter_custom(|iters| rt.block_on(tokio_run(workload, iters)));
     });
     if Backend::Smol.is_available() {
         group.bench_function("smol/anyio", |b| {
             b.iter_custom(|iters| anyio::run_with(Backend::Smol, anyio_run(workload, iters)));
+        });
+        group.bench_function("smol/anyio_futures_io", |b| {
+            b.iter_custom(|iters| {
+                anyio::run_with(Backend::Smol, anyio_traits_run(workload, iters, false))
+            });
         });
         group.bench_function("smol/raw", |b| {
             b.iter_custom(|iters| smol::block_on(smol_run(workload, iters)));
@@ -255,6 +340,11 @@ fn bench_workload(c: &mut Criterion, name: &str, workload: Workload, throughput:
     if Backend::AsyncStd.is_available() {
         group.bench_function("async-std/anyio", |b| {
             b.iter_custom(|iters| anyio::run_with(Backend::AsyncStd, anyio_run(workload, iters)));
+        });
+        group.bench_function("async-std/anyio_futures_io", |b| {
+            b.iter_custom(|iters| {
+                anyio::run_with(Backend::AsyncStd, anyio_traits_run(workload, iters, false))
+            });
         });
         group.bench_function("async-std/raw", |b| {
             b.iter_custom(|iters| async_std::task::block_on(async_std_run(workload, iters)));

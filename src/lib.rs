@@ -223,7 +223,9 @@
 //! | `smol` | [smol](https://docs.rs/smol) | |
 //! | `async-std` | [async-std](https://docs.rs/async-std) | deprecated upstream, still supported |
 //! | `tls` | — | TLS streams over any byte stream (rustls) |
-//! | `full` | all three, and `tls` | |
+//! | `tokio-io` | — | `tokio::io::{AsyncRead, AsyncWrite}` on every byte stream (on with `tokio`; no runtime) |
+//! | `hyper` | — | `hyper::rt::{Read, Write}` on every byte stream; hyper's executor and timer on anyio |
+//! | `full` | all three, `tls` and `hyper` | |
 //!
 //! ```toml
 //! [dependencies]
@@ -256,7 +258,7 @@
 //! | [`task`] | [`get_current_task`], [`get_running_tasks`], [`TaskInfo`] |
 //! | [`time`] | [`sleep`], [`sleep_until`], [`sleep_forever`], [`current_time`] (the one clock anyio reads) |
 //! | [`sync`] | [`Event`], [`Lock`], [`Mutex`], [`Semaphore`], [`Condition`], [`CapacityLimiter`], [`ResourceGuard`] |
-//! | [`streams`] | byte and object stream traits, typed attributes, stapled/buffered/text wrappers, `futures-io` and tokio I/O adapters |
+//! | [`streams`] | byte and object stream traits, their poll core ([`streams::PollByteReceive`], [`streams::PollByteSend`]) under native `futures-io`, tokio-io and hyper traits, typed attributes, stapled/buffered/text wrappers |
 //! | [`streams::memory`] | [`create_memory_object_stream`]: rendezvous, bounded or unbounded channels with `Stream`/`Sink` |
 //! | [`thread`] | [`to_thread`] (blocking work on a worker thread), [`from_thread`] (back into the event loop), [`BlockingPortal`] |
 //! | [`process`] (Unix) | [`run_process`], [`open_process`]: children that are killed and reaped on cancellation |
@@ -264,6 +266,7 @@
 //! | [`signal`] (Unix) | [`open_signal_receiver`] |
 //! | [`net`] (Unix) | `connect_tcp` (Happy Eyeballs), `create_tcp_listener`, UDP, Unix sockets, `getaddrinfo` |
 //! | `tls` (feature `tls`) | `TlsStream`, `TlsListener` over any byte stream |
+//! | `hyper_rt` (feature `hyper`) | hyper's executor (into a task group) and timer (on anyio's clock) |
 //! | [`testing`] | [`testing::MockClock`] (virtual time, autojump), [`testing::Sequencer`], stream pairs and conformance checks |
 //! | macros | [`macro@test`] (one test per backend), [`macro@main`] |
 //!

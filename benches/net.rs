@@ -171,9 +171,13 @@ async fn read(stream: &mut &TcpStream, buf: &mut [u8], tokio_io: bool) -> usize 
 
 async fn write_all(stream: &mut &TcpStream, data: &[u8], tokio_io: bool) {
     if tokio_io {
-        tokio::io::AsyncWriteExt::write_all(stream, data).await.unwrap()
+        tokio::io::AsyncWriteExt::write_all(stream, data)
+            .await
+            .unwrap()
     } else {
-        futures::AsyncWriteExt::write_all(stream, data).await.unwrap()
+        futures::AsyncWriteExt::write_all(stream, data)
+            .await
+            .unwrap()
     }
 }
 

@@ -91,7 +91,9 @@ async fn tcp_echo_through_tokio_io_traits() {
             },
             async {
                 let mut echoed = Vec::new();
-                TokioRead::read_to_end(&mut reader, &mut echoed).await.unwrap();
+                TokioRead::read_to_end(&mut reader, &mut echoed)
+                    .await
+                    .unwrap();
                 echoed
             }
         );

@@ -2,6 +2,7 @@
 
 mod boxed;
 mod boxed_listener;
+mod boxed_poll;
 mod byte;
 mod listener;
 mod object;
@@ -14,6 +15,7 @@ pub use boxed::{
     DynByteSendStream, DynByteStream, DynObjectReceiveStream, DynObjectSendStream,
 };
 pub use boxed_listener::{boxed_byte_stream_listener, BoxConnections, BoxedListener, DynListener};
+pub use boxed_poll::{BoxedPollByteStream, DynPollByteStream};
 pub use byte::{ByteReceiveStream, ByteSendStream, ByteStream, DEFAULT_MAX_BYTES};
 pub use listener::Listener;
 pub use object::{

@@ -55,7 +55,11 @@ async fn framed_length_delimited_frames_survive_large_payloads() {
     task_group(|tg| async move {
         tg.start_soon(async move {
             let server = Framed::new(server, LengthDelimitedCodec::new());
-            let frames: Vec<_> = server.map_ok(|frame| frame.to_vec()).try_collect().await.unwrap();
+            let frames: Vec<_> = server
+                .map_ok(|frame| frame.to_vec())
+                .try_collect()
+                .await
+                .unwrap();
             assert_eq!(frames, expected);
         })?;
         let mut client = Framed::new(client, LengthDelimitedCodec::new());

@@ -15,11 +15,22 @@ use crate::streams::traits::{
 /// A `futures_io::AsyncRead + AsyncWrite` object (a smol or async-std socket, a pipe...) as an
 /// anyio [`ByteStream`].
 ///
+/// It has anyio's poll core ([`PollByteReceive`], [`PollByteSend`]), which calls the
+/// object's poll methods directly, and over it the I/O traits of every anyio stream.
+///
 /// End of input (a read of 0 bytes) is [`StreamError::EndOfStream`]; I/O errors are
-/// [`StreamError::BrokenResource`] with the error as source; [`send_eof`](ByteStream::send_eof)
-/// is `poll_close` (for a socket, a write shutdown). [`aclose`](AsyncResource::aclose) closes
-/// the stream for anyio (blocked calls wake with [`StreamError::ClosedResource`]) shuts
-/// the writing side down and drops the object.
+/// [`StreamError::BrokenResource`] with the error as source (an interrupted call is retried).
+/// [`send_eof`](ByteStream::send_eof) is `poll_close` (for a socket, a write shutdown): sends
+/// fail from its first poll on, and the shutdown runs until it completes once.
+/// [`aclose`](AsyncResource::aclose) closes the stream for anyio (blocked calls, poll-level
+/// ones included, wake with [`StreamError::ClosedResource`]), shuts the writing side down
+/// unless that was done, and drops the object.
+///
+/// # Cancellation
+///
+/// Each poll is a cancellation point: in a cancelled scope it returns `Pending` without
+/// calling the object, so nothing is read or written. A `Pending` from the object holds
+/// nothing of the caller's either.
 ///
 /// # Examples
 ///

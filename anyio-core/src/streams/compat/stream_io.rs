@@ -45,6 +45,16 @@ pub(super) const CHUNK: usize = 64 * 1024;
 /// - **Drop**: dropping the adapter abandons accepted data not yet sent (flush or close
 ///   before), and received data not yet read.
 ///
+/// # Cancellation
+///
+/// Each poll is a cancellation point: in a cancelled scope it returns `Pending` and takes
+/// nothing. A call that returned `Pending` holds nothing of its caller: a write took none of
+/// its buffer, and a read's receive keeps what it gets for the next read. The anyio methods
+/// ([`receive_into`](ByteReceiveStream::receive_into), [`send_all`](ByteSendStream::send_all),
+/// [`send_eof`](ByteStream::send_eof)) are loops over these polls: a dropped `send_all` may
+/// have sent a prefix of its data, and up to 64 KiB of it stays accepted, sent by the next
+/// write, flush or close.
+///
 /// # Examples
 ///
 /// ```

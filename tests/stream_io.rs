@@ -256,3 +256,72 @@ async fn writes_and_reads_match_a_model_with_abandoned_calls() {
         check_seed(seed).await;
     }
 }
+
+/// Stress for the interleavings of a writer and a reader sharing one adapter over TCP (the
+/// reader drives the writer's sends): random writes, some abandoned after one poll, to an
+/// echo server; the reader gets back exactly the accepted bytes.
+#[anyio::test]
+async fn concurrent_writer_and_reader_over_tcp_echo_exactly_the_accepted_bytes() {
+    use anyio::net::{create_tcp_listener, TcpStream};
+    use anyio::streams::Listener;
+    for seed in 0..8 {
+        let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+        let client = TcpStream::connect(listener.local_addrs()[0]).await.unwrap();
+        let server = listener.accept().await.unwrap();
+        let io = std::sync::Arc::new(StreamIo::new(client));
+        let echoed = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let model = anyio::task_group(|tg| {
+            let (io, echoed) = (io.clone(), echoed.clone());
+            async move {
+                tg.start_soon(async move {
+                    let mut buf = vec![0; 7000];
+                    loop {
+                        match server.receive_into(&mut buf).await {
+                            Ok(n) => server.send_all(&buf[..n]).await.unwrap(),
+                            Err(StreamError::EndOfStream) => break,
+                            Err(error) => panic!("{error}"),
+                        }
+                    }
+                    server.send_eof().await.unwrap();
+                })?;
+                let reader = io.clone();
+                tg.start_soon(async move {
+                    let mut received = Vec::new();
+                    futures::AsyncReadExt::read_to_end(&mut &*reader, &mut received)
+                        .await
+                        .unwrap();
+                    *echoed.lock().unwrap() = received;
+                })?;
+                let mut rng = Rng::new(seed);
+                let mut model = Vec::new();
+                let mut writer = &*io;
+                for _ in 0..200 {
+                    let len = rng.size();
+                    let buf = data(&mut rng, len);
+                    let write = futures::AsyncWriteExt::write(&mut writer, &buf);
+                    let result = if rng.below(3) == 0 {
+                        poll_once(write).await
+                    } else {
+                        Some(write.await)
+                    };
+                    if let Some(result) = result {
+                        let n = result.unwrap();
+                        assert!(0 < n && n <= buf.len());
+                        model.extend_from_slice(&buf[..n]);
+                    }
+                }
+                futures::AsyncWriteExt::close(&mut writer).await.unwrap();
+                Ok::<_, anyio::SpawnError>(model)
+            }
+        })
+        .await
+        .unwrap();
+        let echoed = echoed.lock().unwrap();
+        assert!(
+            *echoed == model,
+            "seed {seed}: {} vs {} bytes",
+            echoed.len(),
+            model.len()
+        );
+    }
+}

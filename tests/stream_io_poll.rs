@@ -192,3 +192,23 @@ async fn a_flushing_writer_and_a_reader_driving_the_same_send_both_wake() {
     .await;
     finished.expect("both tasks finish").unwrap();
 }
+
+#[anyio::test]
+async fn futures_io_stream_after_close_every_poll_is_closed_resource() {
+    let stream = FuturesIoStream::new(futures::io::Cursor::new(Vec::new()));
+    stream.aclose().await;
+    let mut buf = [0; 4];
+    for result in [
+        poll_fn(|cx| stream.poll_receive_into(cx, &mut buf))
+            .await
+            .map(drop),
+        poll_fn(|cx| stream.poll_send(cx, b"x")).await.map(drop),
+        poll_fn(|cx| stream.poll_flush(cx)).await,
+        poll_fn(|cx| stream.poll_send_eof(cx)).await,
+    ] {
+        assert!(
+            matches!(result, Err(StreamError::ClosedResource)),
+            "{result:?}"
+        );
+    }
+}

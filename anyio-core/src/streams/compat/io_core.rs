@@ -123,11 +123,14 @@ impl<IO: Unpin + Send> IoCore<IO> {
         cx: &mut Context<'_>,
         poll_flush: impl FnOnce(Pin<&mut IO>, &mut Context<'_>) -> Poll<io::Result<()>>,
     ) -> Poll<Result<(), StreamError>> {
+        ready!(poll_cancel_point(cx));
+        if self.closed.load(Ordering::Acquire) {
+            return Poll::Ready(Err(StreamError::ClosedResource));
+        }
         if self.eof_done.load(Ordering::Acquire) {
             // The shutdown flushed; the object may refuse anything after it.
             return Poll::Ready(Ok(()));
         }
-        ready!(poll_cancel_point(cx));
         self.poll_io(cx, &self.write_waker, poll_flush)
     }
 
@@ -140,6 +143,9 @@ impl<IO: Unpin + Send> IoCore<IO> {
         poll_shutdown: impl FnOnce(Pin<&mut IO>, &mut Context<'_>) -> Poll<io::Result<()>>,
     ) -> Poll<Result<(), StreamError>> {
         ready!(poll_cancel_point(cx));
+        if self.closed.load(Ordering::Acquire) {
+            return Poll::Ready(Err(StreamError::ClosedResource));
+        }
         self.send_closed.store(true, Ordering::Release);
         if self.eof_done.load(Ordering::Acquire) {
             return Poll::Ready(Ok(()));

@@ -39,6 +39,8 @@ pub(super) const CHUNK: usize = 64 * 1024;
 ///   on this adapter (so a request written before awaiting its answer goes out).
 /// - **Close** (`poll_close` / `poll_shutdown`, [`poll_send_eof`](PollByteSend::poll_send_eof))
 ///   sends what was accepted, then [`send_eof`](ByteStream::send_eof), once.
+///   [`aclose`](AsyncResource::aclose) closes the stream at once: what is in flight ends with
+///   its error, and accepted data not yet sent is abandoned.
 /// - **Errors**: the stream's [`StreamError`] (inside an `io::Error` for the I/O traits). A
 ///   failure to send data that a write already accepted is reported by the next write, flush
 ///   or close.

@@ -1,12 +1,20 @@
-//! Adapters between anyio byte streams and the I/O traits of `futures-io` and tokio, so code
-//! written for those (hyper, codecs, websockets...) runs over anyio streams and the other way
-//! round.
+//! Adapters between byte streams of your own and the I/O traits of `futures-io`, tokio and
+//! hyper, so code written for those (hyper, codecs, websockets...) runs over them and the
+//! other way round.
 //!
-//! - [`StreamIo`]: an anyio [`ByteStream`](super::ByteStream) as `futures_io::AsyncRead` +
-//!   `AsyncWrite` (and, with the `tokio` feature, `tokio::io::AsyncRead` + `AsyncWrite`).
-//! - [`FuturesIoStream`]: a `futures_io::AsyncRead + AsyncWrite` as an anyio byte stream.
-//! - `TokioIoStream` (feature `tokio`): a `tokio::io::AsyncRead + AsyncWrite` as an anyio
-//!   byte stream.
+//! anyio's socket streams (TCP, Unix) need none of these: they implement
+//! anyio's poll core ([`PollByteReceive`](super::PollByteReceive),
+//! [`PollByteSend`](super::PollByteSend)) and, over it, `futures_io::{AsyncRead, AsyncWrite}`,
+//! `tokio::io::{AsyncRead, AsyncWrite}` (feature `tokio-io`) and `hyper::rt::{Read, Write}`
+//! (feature `hyper`) natively.
+//!
+//! - [`StreamIo`]: a [`ByteStream`](super::ByteStream) of your own that only has async
+//!   methods, with the poll core and all those traits (at the cost of a boxed future and a
+//!   copy per operation).
+//! - [`FuturesIoStream`]: a `futures_io::AsyncRead + AsyncWrite` (a smol or async-std socket)
+//!   as an anyio byte stream, poll core included.
+//! - `TokioIoStream` (feature `tokio-io`): a `tokio::io::AsyncRead + AsyncWrite` as an anyio
+//!   byte stream, poll core included.
 //!
 //! # Examples
 //!
@@ -29,6 +37,8 @@ mod from_futures;
 mod from_tokio;
 mod io_core;
 mod stream_io;
+mod stream_io_read;
+mod stream_io_write;
 
 pub use from_futures::FuturesIoStream;
 #[cfg(feature = "tokio-io")]

@@ -1,21 +1,61 @@
 use std::fmt;
-use std::io;
-use std::pin::Pin;
-use std::sync::Arc;
+use std::future::poll_fn;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::task::{ready, Context, Poll};
 
-use crate::streams::error::StreamError;
-use crate::streams::traits::{BoxFuture, ByteReceiveStream, ByteStream};
+use super::stream_io_read::ReadHalf;
+use super::stream_io_write::WriteHalf;
+use crate::streams::attributes::{AttributeRequest, TypedAttributeProvider};
+use crate::streams::error::{check_max_bytes, StreamError};
+use crate::streams::traits::{
+    AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, PollByteReceive, PollByteSend,
+};
+use crate::sync::waiters::poll_cancel_point;
+use crate::sync::ResourceGuard;
 
-/// An anyio byte stream as `futures_io::{AsyncRead, AsyncWrite}` and, with the `tokio`
-/// feature, `tokio::io::{AsyncRead, AsyncWrite}`, for libraries written against those traits.
+/// The most a write accepts and a receive asks for at once.
+pub(super) const CHUNK: usize = 64 * 1024;
+
+/// A byte stream of your own that has only async methods, with anyio's poll core
+/// ([`PollByteReceive`], [`PollByteSend`]) and so `futures_io::{AsyncRead, AsyncWrite}`,
+/// `tokio::io::{AsyncRead, AsyncWrite}` (feature `tokio-io`) and `hyper::rt::{Read, Write}`
+/// (feature `hyper`), for libraries written against those traits and for anyio's poll-based
+/// wrappers.
 ///
-/// Reads return 0 at [`StreamError::EndOfStream`]; other stream errors become `io::Error`s
-/// (with the [`StreamError`] inside). `poll_close` / `poll_shutdown` is
-/// [`send_eof`](ByteStream::send_eof). The adapter owns one operation in flight per
-/// direction (a boxed future, allocated per read or write call): a `poll_write` that
-/// returned `Pending` completes with the data of that first call, as with most adapters of
-/// this kind, and `poll_flush` drives it to completion.
+/// anyio's socket streams (TCP, Unix) implement all of these natively, with
+/// no copy: use them directly. `StreamIo` is for a stream that only implements
+/// [`ByteStream`]'s async methods, which can only be driven through a boxed future that owns
+/// its buffer; it costs one box and one copy per operation, into buffers that it reuses.
+///
+/// - **Reads**: one receive (of up to 64 KiB) is in flight at a time, into the adapter's
+///   buffer; what it got serves the following reads first. A read abandoned while pending
+///   loses nothing: the receive goes on at the next read. A read returns 0 at
+///   [`StreamError::EndOfStream`].
+/// - **Writes**: a write first waits for the previous one to be sent (`Pending` meanwhile,
+///   having taken nothing), then copies up to 64 KiB of its buffer, starts sending it and
+///   returns how much it took: it never reports more than its buffer, and a write abandoned
+///   while pending is not credited to a later one. Accepted data is sent while the adapter is
+///   polled: by the next write, by a flush or close (which wait until it is sent) and by reads
+///   on this adapter (so a request written before awaiting its answer goes out).
+/// - **Close** (`poll_close` / `poll_shutdown`, [`poll_send_eof`](PollByteSend::poll_send_eof))
+///   sends what was accepted, then [`send_eof`](ByteStream::send_eof), once.
+///   [`aclose`](AsyncResource::aclose) closes the stream at once: what is in flight ends with
+///   its error, and accepted data not yet sent is abandoned.
+/// - **Errors**: the stream's [`StreamError`] (inside an `io::Error` for the I/O traits). A
+///   failure to send data that a write already accepted is reported by the next write, flush
+///   or close.
+/// - **Drop**: dropping the adapter abandons accepted data not yet sent (flush or close
+///   before), and received data not yet read.
+///
+/// # Cancellation
+///
+/// Each poll is a cancellation point: in a cancelled scope it returns `Pending` and takes
+/// nothing. A call that returned `Pending` holds nothing of its caller: a write took none of
+/// its buffer, and a read's receive keeps what it gets for the next read. The anyio methods
+/// ([`receive_into`](ByteReceiveStream::receive_into), [`send_all`](ByteSendStream::send_all),
+/// [`send_eof`](ByteStream::send_eof)) are loops over these polls: a dropped `send_all` may
+/// have sent a prefix of its data, and up to 64 KiB of it stays accepted, sent by the next
+/// write, flush or close.
 ///
 /// # Examples
 ///
@@ -26,6 +66,7 @@ use crate::streams::traits::{BoxFuture, ByteReceiveStream, ByteStream};
 /// let (a, b) = anyio_core::testing::memory_stream_pair();
 /// let (mut a, mut b) = (StreamIo::new(a), StreamIo::new(b));
 /// a.write_all(b"hi").await.unwrap();
+/// a.flush().await.unwrap();
 /// let mut buf = [0; 2];
 /// b.read_exact(&mut buf).await.unwrap();
 /// assert_eq!(&buf, b"hi");
@@ -33,19 +74,16 @@ use crate::streams::traits::{BoxFuture, ByteReceiveStream, ByteStream};
 /// ```
 pub struct StreamIo<S> {
     stream: Arc<S>,
-    read: Option<BoxFuture<'static, Result<Vec<u8>, StreamError>>>,
-    leftover: Vec<u8>,
-    leftover_pos: usize,
-    write: Option<(BoxFuture<'static, Result<(), StreamError>>, usize)>,
-    shutdown: Option<BoxFuture<'static, Result<(), StreamError>>>,
+    read: Mutex<ReadHalf>,
+    write: Mutex<WriteHalf>,
+    receiving: ResourceGuard,
+    sending: ResourceGuard,
 }
 
 impl<S: fmt::Debug> fmt::Debug for StreamIo<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamIo")
             .field("stream", &self.stream)
-            .field("reading", &self.read.is_some())
-            .field("writing", &self.write.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -60,8 +98,8 @@ impl<S> StreamIo<S> {
         StreamIo::from_arc(Arc::new(stream))
     }
 
-    /// Adapts a shared stream (say, one that another task also uses; concurrent reads or
-    /// writes then fail with [`StreamError::BusyResource`]).
+    /// Adapts a shared stream. Its reads and writes in flight use the stream's receive and
+    /// send, so another user of the stream meanwhile gets [`StreamError::BusyResource`].
     ///
     /// # Examples
     ///
@@ -74,11 +112,10 @@ impl<S> StreamIo<S> {
     pub fn from_arc(stream: Arc<S>) -> Self {
         StreamIo {
             stream,
-            read: None,
-            leftover: Vec::new(),
-            leftover_pos: 0,
-            write: None,
-            shutdown: None,
+            read: Mutex::new(ReadHalf::new()),
+            write: Mutex::new(WriteHalf::new()),
+            receiving: ResourceGuard::new("receiving from"),
+            sending: ResourceGuard::new("sending to"),
         }
     }
 
@@ -95,138 +132,105 @@ impl<S> StreamIo<S> {
         &self.stream
     }
 
-    fn take_leftover(&mut self, buf: &mut [u8]) -> usize {
-        let rest = &self.leftover[self.leftover_pos..];
-        let n = rest.len().min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        self.leftover_pos += n;
-        n
+    /// Received bytes that no read took yet (a copy).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, _b) = anyio_core::testing::memory_stream_pair();
+    /// let io = anyio_core::streams::compat::StreamIo::new(a);
+    /// assert!(io.buffered().is_empty());
+    /// ```
+    pub fn buffered(&self) -> Vec<u8> {
+        lock(&self.read).buffered().to_vec()
     }
 }
 
-impl<S: ByteReceiveStream + 'static> StreamIo<S> {
-    fn poll_read_slice(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        if self.leftover_pos < self.leftover.len() {
-            return Poll::Ready(Ok(self.take_leftover(buf)));
-        }
-        let read = self.read.get_or_insert_with(|| {
-            let stream = self.stream.clone();
-            let max = buf.len();
-            Box::pin(async move { stream.receive(max).await })
-        });
-        let result = ready!(read.as_mut().poll(cx));
-        self.read = None;
-        match result {
-            Ok(data) => {
-                self.leftover = data;
-                self.leftover_pos = 0;
-                Poll::Ready(Ok(self.take_leftover(buf)))
-            }
-            Err(StreamError::EndOfStream) => Poll::Ready(Ok(0)),
-            Err(error) => Poll::Ready(Err(error.into())),
-        }
-    }
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl<S: ByteStream + 'static> StreamIo<S> {
-    fn poll_write_slice(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        if data.is_empty() && self.write.is_none() {
-            return Poll::Ready(Ok(0));
-        }
-        let (write, len) = self.write.get_or_insert_with(|| {
-            let stream = self.stream.clone();
-            let data = data.to_vec();
-            let len = data.len();
-            (Box::pin(async move { stream.send_all(&data).await }), len)
-        });
-        let len = *len;
-        let result = ready!(write.as_mut().poll(cx));
-        self.write = None;
-        Poll::Ready(result.map(|()| len).map_err(io::Error::from))
-    }
-
-    fn poll_flush_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if let Some((write, _)) = &mut self.write {
-            let result = ready!(write.as_mut().poll(cx));
-            self.write = None;
-            result?;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_send_eof(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(self.poll_flush_pending(cx))?;
-        let shutdown = self.shutdown.get_or_insert_with(|| {
-            let stream = self.stream.clone();
-            Box::pin(async move { stream.send_eof().await })
-        });
-        let result = ready!(shutdown.as_mut().poll(cx));
-        self.shutdown = None;
-        Poll::Ready(result.map_err(io::Error::from))
-    }
-}
-
-impl<S: ByteReceiveStream + 'static> futures_io::AsyncRead for StreamIo<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
+/// The reading side: buffered bytes first, else the receive in flight, which also gives the
+/// writing side's send in flight a poll (unless a writer holds it right now).
+impl<S: ByteReceiveStream + 'static> PollByteReceive for StreamIo<S> {
+    fn poll_receive_into(
+        &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_read_slice(cx, buf)
+    ) -> Poll<Result<usize, StreamError>> {
+        check_max_bytes(buf.len())?;
+        ready!(poll_cancel_point(cx));
+        let mut read = lock(&self.read);
+        match self.write.try_lock() {
+            Ok(mut write) => write.drive_for_reader(cx),
+            Err(TryLockError::Poisoned(write)) => write.into_inner().drive_for_reader(cx),
+            Err(TryLockError::WouldBlock) => {}
+        }
+        read.poll_read(&self.stream, cx, buf)
     }
 }
 
-impl<S: ByteStream + 'static> futures_io::AsyncWrite for StreamIo<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_write_slice(cx, buf)
+/// The writing side: see [`StreamIo`] for when data is accepted and sent.
+impl<S: ByteStream + 'static> PollByteSend for StreamIo<S> {
+    fn poll_send(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Result<usize, StreamError>> {
+        ready!(poll_cancel_point(cx));
+        lock(&self.write).poll_write(&self.stream, cx, data)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().poll_flush_pending(cx)
+    /// Ready once everything accepted was sent.
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        ready!(poll_cancel_point(cx));
+        lock(&self.write).poll_flush(cx)
     }
 
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().poll_send_eof(cx)
-    }
-}
-
-#[cfg(feature = "tokio-io")]
-impl<S: ByteReceiveStream + 'static> tokio::io::AsyncRead for StreamIo<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = ready!(self
-            .get_mut()
-            .poll_read_slice(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
+    /// Sends everything accepted, then the stream's [`send_eof`](ByteStream::send_eof).
+    fn poll_send_eof(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        ready!(poll_cancel_point(cx));
+        lock(&self.write).poll_send_eof(&self.stream, cx)
     }
 }
 
-#[cfg(feature = "tokio-io")]
-impl<S: ByteStream + 'static> tokio::io::AsyncWrite for StreamIo<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_write_slice(cx, buf)
-    }
+crate::streams::io::impl_read_traits!([S: ByteReceiveStream + 'static] StreamIo<S>);
+crate::streams::io::impl_write_traits!([S: ByteStream + 'static] StreamIo<S>);
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().poll_flush_pending(cx)
+impl<S: TypedAttributeProvider> TypedAttributeProvider for StreamIo<S> {
+    fn provide_attributes(&self, request: &mut AttributeRequest<'_>) {
+        self.stream.provide_attributes(request);
     }
+}
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().poll_send_eof(cx)
+/// Closes the stream; reads and writes in flight end with its error.
+impl<S: AsyncResource> AsyncResource for StreamIo<S> {
+    async fn aclose(&self) {
+        self.stream.aclose().await;
+    }
+}
+
+/// Through the adapter's buffers, so consistent with the reads of the I/O traits.
+impl<S: ByteReceiveStream + 'static> ByteReceiveStream for StreamIo<S> {
+    async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        check_max_bytes(buf.len())?;
+        let _receiving = self.receiving.enter()?;
+        poll_fn(|cx| self.poll_receive_into(cx, buf)).await
+    }
+}
+
+/// After the writes accepted before; returns once everything was sent.
+impl<S: ByteStream + 'static> ByteSendStream for StreamIo<S> {
+    async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
+        let _sending = self.sending.enter()?;
+        let mut rest = data;
+        while !rest.is_empty() {
+            let sent = poll_fn(|cx| self.poll_send(cx, rest)).await?;
+            rest = &rest[sent..];
+        }
+        poll_fn(|cx| PollByteSend::poll_flush(self, cx)).await
+    }
+}
+
+impl<S: ByteStream + 'static> ByteStream for StreamIo<S> {
+    async fn send_eof(&self) -> Result<(), StreamError> {
+        let _sending = self.sending.enter()?;
+        poll_fn(|cx| self.poll_send_eof(cx)).await
     }
 }

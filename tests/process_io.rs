@@ -5,8 +5,8 @@ use std::task::{Context, Poll, Waker};
 
 use anyio::process::{open_process, Command};
 use anyio::streams::{
-    BufferedByteReceiveStream, ByteReceiveStream, PollByteReceive, PollByteSend,
-    StapledByteStream, StreamError,
+    BufferedByteReceiveStream, ByteReceiveStream, PollByteReceive, PollByteSend, StapledByteStream,
+    StreamError,
 };
 use anyio::CancelScope;
 use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
@@ -95,13 +95,19 @@ async fn pipe_poll_calls_in_a_cancelled_scope_are_pending_and_take_nothing() {
             })
             .await;
         assert_eq!(pending, Some([true; 3]));
-        assert!(!stdin.is_closed(), "a cancelled end of sending closes nothing");
+        assert!(
+            !stdin.is_closed(),
+            "a cancelled end of sending closes nothing"
+        );
         received.extend(stdout.receive(8).await.unwrap());
     }
     assert_eq!(received, b"kept", "the cancelled read took nothing");
     stdin.aclose().await;
     assert!(
-        matches!(stdout.receive(8).await, Err(anyio::process::PipeError::EndOfStream)),
+        matches!(
+            stdout.receive(8).await,
+            Err(anyio::process::PipeError::EndOfStream)
+        ),
         "the cancelled send wrote nothing"
     );
     assert!(cat.wait().await.unwrap().success());
@@ -155,7 +161,7 @@ async fn stapled_pipes_are_one_stream_for_the_io_traits() {
     let line = stream.receive_stream().receive_until(b"\n", 64).await;
     assert_eq!(line.unwrap(), b"first");
     stream.close().await.unwrap(); // ends stdin only: cat finishes its output
-    // What receive_until left buffered comes first.
+                                   // What receive_until left buffered comes first.
     let mut rest = String::new();
     stream.read_to_string(&mut rest).await.unwrap();
     assert_eq!(rest, "second\n");
@@ -182,7 +188,10 @@ async fn buffered_stdout_reads_lines_with_async_buf_read() {
 async fn stream_wrappers_still_receive_through_the_async_methods() {
     let process = open_process(&Command::shell("echo hi")).await.unwrap();
     let stdout = process.stdout.as_ref().unwrap();
-    assert_eq!(ByteReceiveStream::receive(stdout, 64).await.unwrap(), b"hi\n");
+    assert_eq!(
+        ByteReceiveStream::receive(stdout, 64).await.unwrap(),
+        b"hi\n"
+    );
     assert!(matches!(
         ByteReceiveStream::receive(stdout, 64).await,
         Err(StreamError::EndOfStream)

@@ -12,12 +12,13 @@
 //!   resolves: no zombie is left behind.
 //! - A [`Process`] gives its pipes as [`ProcessStdin`], [`ProcessStdout`] and
 //!   [`ProcessStderr`], with `send_all`/`receive` (end of stream is
-//!   [`PipeError::EndOfStream`], as AnyIO's `EndOfStream`) and the `futures::io` traits, and
+//!   [`PipeError::EndOfStream`], as AnyIO's `EndOfStream`) and the I/O traits, and
 //!   offers `wait`, `kill`, `terminate`, `send_signal`, `pid` and `returncode`.
 //! - A program that does not exist is [`ProcessError::NotFound`], naming it.
 //!
-//! The pipes will also implement the byte-stream traits of the stream framework when it
-//! lands.
+//! The pipes are also the stream framework's byte streams, with a poll core and the
+//! ecosystem's I/O traits (`futures_io`, `tokio::io` with feature `tokio-io`, `hyper::rt`
+//! with feature `hyper`) that poll the backend's pipe in place.
 //!
 //! Spawning (`fork`/`exec`) happens on the calling thread, as tokio and async-process do;
 //! waiting and pipe I/O are driven by the backend's reactor (tokio's `SIGCHLD` listener and

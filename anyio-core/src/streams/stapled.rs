@@ -2,12 +2,14 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
+use std::task::{Context, Poll};
 
 use crate::streams::attributes::{AttributeRequest, TypedAttributeProvider};
 use crate::streams::error::{ObjectSendError, StreamError};
 use crate::streams::traits::{
     AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,
-    ObjectSendStream, ObjectStream, UnreliableObjectReceiveStream, UnreliableObjectSendStream,
+    ObjectSendStream, ObjectStream, PollByteReceive, PollByteSend, UnreliableObjectReceiveStream,
+    UnreliableObjectSendStream,
 };
 
 /// A [`ByteStream`] made of a [`ByteSendStream`] and a [`ByteReceiveStream`] (AnyIO's
@@ -15,6 +17,13 @@ use crate::streams::traits::{
 ///
 /// [`send_eof`](ByteStream::send_eof) closes the send stream; [`aclose`](AsyncResource::aclose)
 /// closes both. Typed attributes come from the send stream first, then the receive stream.
+///
+/// When the halves have poll cores, so does the stapled stream ([`PollByteReceive`] from the
+/// receive stream, [`PollByteSend`] from the send stream), and with them the I/O traits:
+/// `futures_io::AsyncRead`, `tokio::io::AsyncRead` (feature `tokio-io`) and
+/// `hyper::rt::Read` (feature `hyper`) over the receive stream, and the matching writing
+/// traits over the send stream, for the stream and for a shared reference to it. A child's
+/// stdout and stdin stapled together make one two-way stream.
 ///
 /// # Examples
 ///
@@ -147,6 +156,37 @@ impl<S: ByteSendStream, R: ByteReceiveStream> ByteStream for StapledByteStream<S
         Ok(())
     }
 }
+
+/// The receive stream's poll core.
+impl<S, R: PollByteReceive> PollByteReceive for StapledByteStream<S, R> {
+    fn poll_receive_into(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        self.receive_stream.poll_receive_into(cx, buf)
+    }
+}
+
+/// The send stream's poll core; ending the sending ends the send stream's
+/// ([`poll_send_eof`](PollByteSend::poll_send_eof)), which for a one-way stream such as a
+/// child's stdin closes it, as [`send_eof`](ByteStream::send_eof) does.
+impl<S: PollByteSend, R> PollByteSend for StapledByteStream<S, R> {
+    fn poll_send(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Result<usize, StreamError>> {
+        self.send_stream.poll_send(cx, data)
+    }
+
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        self.send_stream.poll_flush(cx)
+    }
+
+    fn poll_send_eof(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        self.send_stream.poll_send_eof(cx)
+    }
+}
+
+crate::streams::io::impl_read_traits!([S, R: PollByteReceive] StapledByteStream<S, R>);
+crate::streams::io::impl_write_traits!([S: PollByteSend, R] StapledByteStream<S, R>);
 
 /// An [`ObjectStream`] made of an [`ObjectSendStream`] and an [`ObjectReceiveStream`]
 /// (AnyIO's `StapledObjectStream`).

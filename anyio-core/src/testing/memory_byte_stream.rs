@@ -1,153 +1,20 @@
 //! In-memory byte stream pairs for tests (Trio's `memory_stream_pair` and
 //! `lockstep_stream_pair`).
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::poll_fn;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Poll, Waker};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use super::memory_byte_pipe::Pipe;
 
 use crate::streams::attributes::TypedAttributeProvider;
 use crate::streams::{
-    check_max_bytes, AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, StreamError,
+    check_max_bytes, AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, PollByteReceive,
+    PollByteSend, StreamError,
 };
-use crate::sync::waiters::scope_cancelled;
+use crate::sync::waiters::poll_cancel_point;
 use crate::sync::ResourceGuard;
-
-/// One direction: bytes from a sending end to a receiving end.
-#[derive(Debug)]
-struct Pipe {
-    /// Lockstep: a send completes only once the receiver has taken all of its bytes.
-    lockstep: bool,
-    state: Mutex<PipeState>,
-}
-
-#[derive(Debug, Default)]
-struct PipeState {
-    data: VecDeque<u8>,
-    send_closed: bool,
-    receive_closed: bool,
-    receiver: Option<Waker>,
-    sender: Option<Waker>,
-}
-
-impl PipeState {
-    fn wake_all(&mut self) {
-        for waker in [self.receiver.take(), self.sender.take()]
-            .into_iter()
-            .flatten()
-        {
-            waker.wake();
-        }
-    }
-}
-
-impl Pipe {
-    fn new(lockstep: bool) -> Arc<Pipe> {
-        Arc::new(Pipe {
-            lockstep,
-            state: Mutex::new(PipeState::default()),
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, PipeState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn close_sender(&self) {
-        let mut state = self.lock();
-        state.send_closed = true;
-        state.wake_all();
-    }
-
-    fn close_receiver(&self) {
-        let mut state = self.lock();
-        state.receive_closed = true;
-        state.data.clear();
-        state.wake_all();
-    }
-
-    async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        poll_fn(|cx| {
-            if scope_cancelled() {
-                // As the memory object streams: nothing happens inside a cancelled scope.
-                return Poll::Pending;
-            }
-            let mut state = self.lock();
-            if state.receive_closed {
-                return Poll::Ready(Err(StreamError::ClosedResource));
-            }
-            if !state.data.is_empty() {
-                let n = state.data.len().min(buf.len());
-                for (slot, byte) in buf.iter_mut().zip(state.data.drain(..n)) {
-                    *slot = byte;
-                }
-                if let Some(sender) = state.sender.take() {
-                    sender.wake();
-                }
-                return Poll::Ready(Ok(n));
-            }
-            if state.send_closed {
-                return Poll::Ready(Err(StreamError::EndOfStream));
-            }
-            state.receiver = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await
-    }
-
-    async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
-        /// Withdraws the unreceived bytes of a lockstep send that did not complete.
-        struct Withdraw<'a>(&'a Pipe, bool);
-        impl Drop for Withdraw<'_> {
-            fn drop(&mut self) {
-                if self.1 {
-                    self.0.lock().data.clear();
-                }
-            }
-        }
-        let mut pushed = Withdraw(self, false);
-        poll_fn(|cx| {
-            if scope_cancelled() {
-                if pushed.1 {
-                    // Settled under the lock before the scope reports the cancellation: data
-                    // the receiver already took completes the send; the rest is withdrawn.
-                    let mut state = self.lock();
-                    pushed.1 = false;
-                    if state.data.is_empty() {
-                        return Poll::Ready(Ok(()));
-                    }
-                    state.data.clear();
-                }
-                return Poll::Pending;
-            }
-            let mut state = self.lock();
-            if state.send_closed {
-                return Poll::Ready(Err(StreamError::ClosedResource));
-            }
-            if state.receive_closed {
-                return Poll::Ready(Err(StreamError::BrokenResource(None)));
-            }
-            if !pushed.1 {
-                state.data.extend(data);
-                if let Some(receiver) = state.receiver.take() {
-                    receiver.wake();
-                }
-                if !self.lockstep || data.is_empty() {
-                    return Poll::Ready(Ok(()));
-                }
-                pushed.1 = true;
-            }
-            if state.data.is_empty() {
-                pushed.1 = false;
-                return Poll::Ready(Ok(()));
-            }
-            state.sender = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await
-    }
-}
 
 /// One end of an in-memory two-way byte stream, made by [`memory_stream_pair`] or
 /// [`lockstep_stream_pair`]: a [`ByteStream`] with half-close, for testing protocols and
@@ -160,12 +27,25 @@ impl Pipe {
 /// [`StreamError::BusyResource`]. Inside a cancelled scope sends and receives do nothing, as
 /// with the memory object streams.
 ///
+/// It has the poll core ([`PollByteReceive`], [`PollByteSend`]) and, over it, the I/O traits
+/// `futures_io::{AsyncRead, AsyncWrite}`, `tokio::io::{AsyncRead, AsyncWrite}` (feature
+/// `tokio-io`) and `hyper::rt::{Read, Write}` (feature `hyper`), for the end and for
+/// `&MemoryByteStream`. A poll-level send on an unbuffered pair accepts all of its bytes at
+/// once; on a lockstep pair it hands bytes over only to a receive that is waiting for them
+/// (at most as many as that receive has room for), and until then holds nothing. A receive
+/// that stopped waiting may leave such bytes for the next receive: they stay in order.
+///
 /// # Examples
 ///
 /// ```
 /// # anyio_core::run(async {
 /// use anyio_core::streams::{AsyncResource, ByteReceiveStream, ByteSendStream, StreamError};
-/// let (a, b) = anyio_core::testing::memory_stream_pair();
+/// use futures::io::{AsyncReadExt, AsyncWriteExt};
+/// let (mut a, mut b) = anyio_core::testing::memory_stream_pair();
+/// a.write_all(b"ping").await.unwrap();
+/// let mut buf = [0; 4];
+/// b.read_exact(&mut buf).await.unwrap();
+/// assert_eq!(&buf, b"ping");
 /// b.aclose().await;
 /// assert!(matches!(a.send_all(b"x").await, Err(StreamError::BrokenResource(_))));
 /// # });
@@ -258,7 +138,7 @@ impl ByteReceiveStream for MemoryByteStream {
     async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
         check_max_bytes(buf.len())?;
         let _receiving = self.receiving.enter()?;
-        self.incoming.receive_into(buf).await
+        poll_fn(|cx| self.incoming.poll_receive_into(cx, buf)).await
     }
 }
 
@@ -276,3 +156,29 @@ impl ByteStream for MemoryByteStream {
         Ok(())
     }
 }
+
+impl PollByteReceive for MemoryByteStream {
+    fn poll_receive_into(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        self.incoming.poll_receive_into(cx, buf)
+    }
+}
+
+impl PollByteSend for MemoryByteStream {
+    fn poll_send(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Result<usize, StreamError>> {
+        self.outgoing.poll_send(cx, data)
+    }
+
+    /// Ends this end's sending, as [`send_eof`](ByteStream::send_eof): a cancellation point,
+    /// then done at once; ending twice, or after `aclose`, is not an error.
+    fn poll_send_eof(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        ready!(poll_cancel_point(cx));
+        self.outgoing.close_sender();
+        Poll::Ready(Ok(()))
+    }
+}
+
+crate::streams::io::impl_io_traits!([] MemoryByteStream);

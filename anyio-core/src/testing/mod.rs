@@ -37,6 +37,7 @@
 //! ```
 
 mod check_streams;
+mod memory_byte_pipe;
 mod memory_byte_stream;
 mod mock_clock;
 mod sequencer;

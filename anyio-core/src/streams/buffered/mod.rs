@@ -7,12 +7,33 @@ use crate::streams::error::{check_max_bytes, StreamError};
 use crate::streams::traits::{AsyncResource, ByteReceiveStream, DEFAULT_MAX_BYTES};
 use crate::sync::ResourceGuard;
 
+mod poll;
+
 /// Buffers a [`ByteReceiveStream`] to receive exact amounts or up to a delimiter (AnyIO's
 /// `BufferedByteReceiveStream`).
 ///
 /// Data received from the inner stream beyond what a call needs stays in the buffer for the
 /// next call, and so does the data of a call that was dropped (cancelled) or failed with
 /// [`StreamError::IncompleteRead`]: nothing is lost.
+///
+/// Over an inner stream with a poll core it has one too ([`PollByteReceive`](crate::streams::PollByteReceive), buffered bytes
+/// first), with the reading traits `futures_io::AsyncRead`, `tokio::io::AsyncRead` (feature
+/// `tokio-io`) and `hyper::rt::Read` (feature `hyper`), and `futures_io::AsyncBufRead` over
+/// the same buffer, so `read_line` and `receive_until` can take turns.
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::streams::{BufferedByteReceiveStream, ByteSendStream};
+/// use futures::io::AsyncBufReadExt;
+/// let (a, b) = anyio_core::testing::memory_stream_pair();
+/// a.send_all(b"first line\nkey=value").await.unwrap();
+/// let mut reader = BufferedByteReceiveStream::new(b);
+/// let mut line = String::new();
+/// reader.read_line(&mut line).await.unwrap();
+/// assert_eq!(line, "first line\n");
+/// assert_eq!(reader.receive_until(b"=", 64).await.unwrap(), b"key");
+/// # });
+/// ```
 ///
 /// # Examples
 ///
@@ -121,6 +142,18 @@ impl<R> BufferedByteReceiveStream<R> {
 
     fn take(&self, n: usize) -> Vec<u8> {
         self.lock().drain(..n).collect()
+    }
+
+    /// Moves buffered bytes into `buf`, if any are buffered.
+    fn drain_into(&self, buf: &mut [u8]) -> Option<usize> {
+        let mut buffer = self.lock();
+        if buffer.is_empty() {
+            return None;
+        }
+        let n = buffer.len().min(buf.len());
+        buf[..n].copy_from_slice(&buffer[..n]);
+        buffer.drain(..n);
+        Some(n)
     }
 }
 
@@ -284,14 +317,8 @@ impl<R: ByteReceiveStream> ByteReceiveStream for BufferedByteReceiveStream<R> {
     async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
         check_max_bytes(buf.len())?;
         let _receiving = self.receiving.enter()?;
-        {
-            let mut buffer = self.lock();
-            if !buffer.is_empty() {
-                let n = buffer.len().min(buf.len());
-                buf[..n].copy_from_slice(&buffer[..n]);
-                buffer.drain(..n);
-                return Ok(n);
-            }
+        if let Some(n) = self.drain_into(buf) {
+            return Ok(n);
         }
         self.inner.receive_into(buf).await
     }

@@ -2,7 +2,8 @@
 //! hyper, so code written for those (hyper, codecs, websockets...) runs over them and the
 //! other way round.
 //!
-//! anyio's socket streams (TCP, Unix) need none of these: they implement
+//! anyio's own byte streams (TCP, Unix, TLS, process pipes, stapled, buffered and the
+//! in-memory test pairs) need none of these: they implement
 //! anyio's poll core ([`PollByteReceive`](super::PollByteReceive),
 //! [`PollByteSend`](super::PollByteSend)) and, over it, `futures_io::{AsyncRead, AsyncWrite}`,
 //! `tokio::io::{AsyncRead, AsyncWrite}` (feature `tokio-io`) and `hyper::rt::{Read, Write}`

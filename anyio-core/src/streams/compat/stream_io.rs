@@ -22,7 +22,8 @@ pub(super) const CHUNK: usize = 64 * 1024;
 /// (feature `hyper`), for libraries written against those traits and for anyio's poll-based
 /// wrappers.
 ///
-/// anyio's socket streams (TCP, Unix) implement all of these natively, with
+/// anyio's own byte streams (TCP, Unix, TLS, process pipes, stapled, buffered, the memory
+/// pairs) implement all of these natively, with
 /// no copy: use them directly. `StreamIo` is for a stream that only implements
 /// [`ByteStream`]'s async methods, which can only be driven through a boxed future that owns
 /// its buffer; it costs one box and one copy per operation, into buffers that it reuses.

@@ -223,7 +223,9 @@
 //! | `smol` | [smol](https://docs.rs/smol) | |
 //! | `async-std` | [async-std](https://docs.rs/async-std) | deprecated upstream, still supported |
 //! | `tls` | — | TLS streams over any byte stream (rustls) |
-//! | `full` | all three, and `tls` | |
+//! | `tokio-io` | — | `tokio::io::{AsyncRead, AsyncWrite}` on every byte stream (tokio's traits only) |
+//! | `hyper` | — | `hyper::rt::{Read, Write}` on every byte stream, and `hyper_rt`: hyper's executor and timer |
+//! | `full` | all three, `tls` and `hyper` | |
 //!
 //! ```toml
 //! [dependencies]
@@ -264,6 +266,7 @@
 //! | [`signal`] (Unix) | [`open_signal_receiver`] |
 //! | [`net`] (Unix) | `connect_tcp` (Happy Eyeballs), `create_tcp_listener`, UDP, Unix sockets, `getaddrinfo` |
 //! | `tls` (feature `tls`) | `TlsStream`, `TlsListener` over any byte stream |
+//! | `hyper_rt` (feature `hyper`) | `TaskGroupExecutor`, `AnyioTimer`: serving and calling HTTP with hyper on every backend |
 //! | [`testing`] | [`testing::MockClock`] (virtual time, autojump), [`testing::Sequencer`], stream pairs and conformance checks |
 //! | macros | [`macro@test`] (one test per backend), [`macro@main`] |
 //!

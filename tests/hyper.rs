@@ -182,6 +182,68 @@ async fn http2_multiplexes_requests_with_the_task_group_executor_and_timer() {
 }
 
 #[anyio::test]
+async fn cancelling_an_http2_server_drops_the_streams_its_executor_spawned() {
+    let listener = loopback_listener().await;
+    let address = listener.local_addrs()[0];
+    let entered = Arc::new(Event::new());
+    let dropped = Flag::new();
+    let (handler_entered, handler_dropped) = (entered.clone(), dropped.clone());
+    let not_yet_dropped = dropped.clone();
+    let server = CancelScope::new();
+    let shutdown = server.handle();
+    task_group(|tg| async move {
+        tg.start_soon(async move {
+            let serving = async move {
+                let stream = listener.accept().await.unwrap();
+                let stuck = service_fn(move |_: Request<Incoming>| {
+                    let (entered, guard) = (handler_entered.clone(), handler_dropped.on_drop());
+                    async move {
+                        let _guard = guard;
+                        entered.set();
+                        anyio::sleep_forever().await;
+                        Reply::Ok(Response::new(Full::new(Bytes::new())))
+                    }
+                });
+                task_group(|streams| async move {
+                    let _ =
+                        hyper::server::conn::http2::Builder::new(TaskGroupExecutor::new(streams))
+                            .timer(AnyioTimer::new())
+                            .serve_connection(stream, stuck)
+                            .await;
+                    Ok::<_, SpawnError>(())
+                })
+                .await
+            };
+            assert!(server.run(serving).await.is_none());
+        })?;
+        let stream = TcpStream::connect(address).await.unwrap();
+        let (mut sender, connection) =
+            hyper::client::conn::http2::Builder::new(TaskGroupExecutor::new(tg.clone()))
+                .handshake(stream)
+                .await
+                .unwrap();
+        tg.start_soon(async move {
+            let _ = connection.await;
+        })?;
+        let request = tg.spawn(async move { Ok(sender.send_request(request("/", "")).await) })?;
+        entered.wait().await;
+        assert!(!not_yet_dropped.is_set());
+
+        shutdown.cancel();
+        // The handler ran in a task hyper spawned through the executor, inside the scope.
+        let response = request.await.unwrap();
+        assert!(response.is_err(), "the server went away mid-request");
+        Ok::<_, SpawnError>(())
+    })
+    .await
+    .unwrap();
+    assert!(
+        dropped.is_set(),
+        "cancelling the server dropped the stream's handler"
+    );
+}
+
+#[anyio::test]
 async fn cancelling_the_server_scope_ends_the_accept_loop_and_every_connection() {
     let listener = loopback_listener().await;
     let address = listener.local_addrs()[0];
@@ -324,7 +386,27 @@ async fn timer_sleeps_until_and_resets_on_virtual_time() {
     );
     pending.await;
     assert_eq!(current_time() - start, Duration::from_secs(20));
+
+    // A sleep from elsewhere is replaced by one of anyio's.
+    let mut foreign: std::pin::Pin<Box<dyn hyper::rt::Sleep>> = Box::pin(NeverSleep);
+    timer.reset(&mut foreign, start + Duration::from_secs(25));
+    assert!(foreign.is::<AnyioSleep>());
+    foreign.await;
+    assert_eq!(current_time() - start, Duration::from_secs(25));
 }
+
+/// A hyper sleep that is not anyio's.
+struct NeverSleep;
+
+impl std::future::Future for NeverSleep {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::task::Poll::Pending
+    }
+}
+
+impl hyper::rt::Sleep for NeverSleep {}
 
 #[anyio::test]
 async fn executor_drops_a_future_the_finished_group_refuses() {

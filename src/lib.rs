@@ -223,8 +223,8 @@
 //! | `smol` | [smol](https://docs.rs/smol) | |
 //! | `async-std` | [async-std](https://docs.rs/async-std) | deprecated upstream, still supported |
 //! | `tls` | — | TLS streams over any byte stream (rustls) |
-//! | `tokio-io` | — | `tokio::io::{AsyncRead, AsyncWrite}` on every byte stream (on with `tokio`; no runtime) |
-//! | `hyper` | — | `hyper::rt::{Read, Write}` on every byte stream; hyper's executor and timer on anyio |
+//! | `tokio-io` | — | `tokio::io::{AsyncRead, AsyncWrite}` on every byte stream (tokio's traits only) |
+//! | `hyper` | — | `hyper::rt::{Read, Write}` on every byte stream, and `hyper_rt`: hyper's executor and timer |
 //! | `full` | all three, `tls` and `hyper` | |
 //!
 //! ```toml
@@ -266,7 +266,7 @@
 //! | [`signal`] (Unix) | [`open_signal_receiver`] |
 //! | [`net`] (Unix) | `connect_tcp` (Happy Eyeballs), `create_tcp_listener`, UDP, Unix sockets, `getaddrinfo` |
 //! | `tls` (feature `tls`) | `TlsStream`, `TlsListener` over any byte stream |
-//! | `hyper_rt` (feature `hyper`) | hyper's executor (into a task group) and timer (on anyio's clock) |
+//! | `hyper_rt` (feature `hyper`) | `TaskGroupExecutor`, `AnyioTimer`: serving and calling HTTP with hyper on every backend |
 //! | [`testing`] | [`testing::MockClock`] (virtual time, autojump), [`testing::Sequencer`], stream pairs and conformance checks |
 //! | macros | [`macro@test`] (one test per backend), [`macro@main`] |
 //!

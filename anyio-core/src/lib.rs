@@ -10,6 +10,9 @@
 //! - `tokio`: the tokio backend.
 //! - `smol`: the smol backend.
 //! - `async-std`: the async-std backend.
+//! - `tokio-io`: `tokio::io::{AsyncRead, AsyncWrite}` on every byte stream.
+//! - `hyper`: `hyper::rt::{Read, Write}` on every byte stream, and `hyper_rt`: hyper's
+//!   executor and timer on anyio.
 //!
 //! Features are additive; the backend in force is chosen at run time (see [`current_backend`]).
 //!
@@ -45,6 +48,8 @@ mod backend;
 pub mod cancel;
 mod context;
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper_rt;
 #[cfg(unix)]
 pub mod net;
 #[cfg(unix)]

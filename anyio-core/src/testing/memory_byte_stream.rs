@@ -14,6 +14,8 @@ use crate::streams::{
 use crate::sync::waiters::scope_cancelled;
 use crate::sync::ResourceGuard;
 
+mod poll;
+
 /// One direction: bytes from a sending end to a receiving end.
 #[derive(Debug)]
 struct Pipe {

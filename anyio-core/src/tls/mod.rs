@@ -68,8 +68,11 @@
 mod config;
 mod error;
 mod io;
+mod lifecycle;
 mod listener;
+mod record;
 mod stream;
+mod transport;
 
 pub use config::TlsConfig;
 pub use error::HandshakeError;

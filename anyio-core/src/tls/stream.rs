@@ -1,18 +1,22 @@
 //! [`TlsStream`]: TLS over any anyio byte stream.
 
 use std::fmt;
+use std::future::poll_fn;
+use std::task::{Context, Poll};
 
 use rustls::{Connection, ProtocolVersion};
 
 use super::config::TlsConfig;
 use super::error::HandshakeError;
-use super::io::{HandshakeFailure, Session};
+use super::io::Session;
+use super::lifecycle::HandshakeFailure;
 use crate::streams::attributes::{
     AttributeRequest, TlsAlpnProtocol, TlsCipher, TlsPeerCertificate, TlsVersion,
     TypedAttributeProvider,
 };
 use crate::streams::{
-    check_max_bytes, AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, StreamError,
+    check_max_bytes, AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, PollByteReceive,
+    PollByteSend, PollByteStream, StreamError,
 };
 use crate::sync::ResourceGuard;
 
@@ -125,7 +129,7 @@ impl<S> fmt::Debug for TlsStream<S> {
 
 impl<S> TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     /// Performs the TLS handshake over `transport` as `config` says (client or server), and
     /// returns the stream once it completed.
@@ -245,7 +249,7 @@ where
     /// # });
     /// ```
     pub async fn unwrap(self) -> Result<(S, Vec<u8>), StreamError> {
-        self.session.unwrap().await
+        (*self.session).unwrap().await
     }
 
     /// Whether the stream is standard compatible (see [`TlsConfig`]).
@@ -298,7 +302,7 @@ where
 
 impl<S> TypedAttributeProvider for TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     fn provide_attributes(&self, request: &mut AttributeRequest<'_>) {
         {
@@ -320,7 +324,7 @@ where
 
 impl<S> AsyncResource for TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     /// Closes the stream: blocked sends and receives end with
     /// [`StreamError::ClosedResource`]; if standard compatible, queued records and a
@@ -334,34 +338,87 @@ where
 
 impl<S> ByteReceiveStream for TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
         check_max_bytes(buf.len())?;
         let _receiving = self.receiving.enter()?;
-        self.session.receive_into(buf).await
+        poll_fn(|cx| self.session.poll_receive_into(cx, buf)).await
     }
 }
 
 impl<S> ByteSendStream for TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
         let _sending = self.sending.enter()?;
-        self.session.send_all(data).await
+        // Even an empty send checks the stream and is a cancellation point.
+        poll_fn(|cx| self.session.poll_send(cx, &[])).await?;
+        if data.is_empty() {
+            return Ok(());
+        }
+        let mut rest = data;
+        while !rest.is_empty() {
+            let accepted = poll_fn(|cx| self.session.poll_send(cx, rest)).await?;
+            rest = &rest[accepted..];
+        }
+        poll_fn(|cx| self.session.poll_flush(cx)).await
     }
 }
 
 impl<S> ByteStream for TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     /// Sends a TLS `close_notify`: the peer receives [`StreamError::EndOfStream`] after the
     /// data sent so far, while this side can still receive. A TLS 1.2 peer may answer with
     /// its own `close_notify` and close the connection (TLS 1.2 has no half-close).
     async fn send_eof(&self) -> Result<(), StreamError> {
         let _sending = self.sending.enter()?;
-        self.session.send_eof().await
+        poll_fn(|cx| self.session.poll_send_eof(cx)).await
     }
 }
+
+impl<S> PollByteReceive for TlsStream<S>
+where
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
+{
+    /// Decrypts into `buf`, reading records from the transport's
+    /// [`poll_receive_into`](PollByteReceive::poll_receive_into) as needed.
+    fn poll_receive_into(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        self.session.poll_receive_into(cx, buf)
+    }
+}
+
+impl<S> PollByteSend for TlsStream<S>
+where
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
+{
+    /// Encrypts a prefix of `data` into the session (`Ready(Ok(n))`: those `n` bytes are
+    /// accepted and go out with this or a later `poll_send`, `poll_flush` or `poll_send_eof`),
+    /// first writing records queued before to the transport. `Pending` when 64 KiB of records
+    /// wait for a transport that takes no more.
+    fn poll_send(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Result<usize, StreamError>> {
+        self.session.poll_send(cx, data)
+    }
+
+    /// Writes every queued record to the transport.
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        self.session.poll_flush(cx)
+    }
+
+    /// Queues a TLS `close_notify` (once) and writes it out with every record before it, as
+    /// [`send_eof`](ByteStream::send_eof): the transport itself stays open.
+    fn poll_send_eof(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        self.session.poll_send_eof(cx)
+    }
+}
+
+crate::streams::io::impl_io_traits!(
+    [S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static] TlsStream<S>
+);

@@ -280,3 +280,70 @@ async fn polls_in_a_cancelled_scope_take_nothing() {
     client.send_all(b"more").await.unwrap();
     assert_eq!(server.receive(64).await.unwrap(), b"more");
 }
+
+/// A waker that counts its wakes.
+struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn counting_waker() -> (Arc<CountingWaker>, std::task::Waker) {
+    let count = Arc::new(CountingWaker(Default::default()));
+    (count.clone(), std::task::Waker::from(count))
+}
+
+fn wakes(count: &CountingWaker) -> usize {
+    count.0.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// The transport keeps one waker for its sending side. A receive that pushes queued records
+/// takes the blocked sender's place there, so it must wake the sender, which then registers
+/// again; otherwise the sender would sleep through the transport draining.
+#[anyio::test]
+async fn a_receive_pushing_records_wakes_the_blocked_sender() {
+    let (client_config, server_config) = configs();
+    let (a, b) = anyio::testing::lockstep_stream_pair();
+    let name = "localhost".try_into().unwrap();
+    let (client, server) = futures::join!(
+        TlsStream::wrap(a, TlsConfig::client(client_config, name)),
+        TlsStream::wrap(b, TlsConfig::server(server_config)),
+    );
+    let (client, server) = (client.unwrap(), server.unwrap());
+    let (sender_count, sender) = counting_waker();
+    let (_, receiver) = counting_waker();
+    let big = pattern(1 << 20);
+    // The sender fills the session's queue and blocks: nobody reads the lockstep transport.
+    let mut cx = std::task::Context::from_waker(&sender);
+    let mut sent = 0;
+    while let Poll::Ready(accepted) = client.poll_send(&mut cx, &big[sent..]) {
+        sent += accepted.unwrap();
+    }
+    assert!(sent > 0 && sent < big.len(), "{sent}");
+    let before = wakes(&sender_count);
+    // A receive on the same stream: no data, but it pushes the queued records meanwhile.
+    let mut buf = [0; 64];
+    let mut cx = std::task::Context::from_waker(&receiver);
+    assert!(client.poll_receive_into(&mut cx, &mut buf).is_pending());
+    assert!(
+        wakes(&sender_count) > before,
+        "the blocked sender was not woken"
+    );
+    // And the transfer completes.
+    let receive = async {
+        let mut received = Vec::new();
+        while received.len() < big.len() {
+            received.extend(server.receive(1 << 16).await.unwrap());
+        }
+        received
+    };
+    let (received, ()) = futures::join!(receive, async {
+        client.send_all(&big[sent..]).await.unwrap();
+    });
+    assert!(received == big, "the data arrived whole, in order");
+}

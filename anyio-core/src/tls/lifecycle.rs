@@ -8,7 +8,8 @@ use std::task::{ready, Poll};
 
 use rustls::{Connection, ProtocolVersion};
 
-use super::io::{truncated, Session};
+use super::io::Session;
+use super::state::truncated;
 use crate::streams::{AsyncResource, PollByteReceive, PollByteSend, StreamError};
 use crate::sync::waiters::scope_cancelled;
 

@@ -21,15 +21,21 @@ use crate::streams::{
 use crate::sync::ResourceGuard;
 
 /// A TLS session over a byte stream `S` (AnyIO's `TLSStream`): what is sent is encrypted onto
-/// the transport, what the peer sent is decrypted from it. `S` may be any anyio byte stream,
-/// including another `TlsStream` (TLS over TLS, as through an HTTPS proxy).
+/// the transport, what the peer sent is decrypted from it. `S` may be any anyio byte stream
+/// with a poll core ([`PollByteStream`]): TCP and Unix streams, the in-memory pairs, another
+/// `TlsStream` (TLS over TLS, as through an HTTPS proxy). A stream of your own that only has
+/// async methods gets a poll core from [`StreamIo`](crate::streams::compat::StreamIo).
 ///
 /// Create one with [`wrap`](TlsStream::wrap), which performs the handshake. It is a
 /// [`ByteStream`]: one task may receive while another sends, and concurrent receives (or
-/// sends) fail with [`StreamError::BusyResource`].
+/// sends) fail with [`StreamError::BusyResource`]. It has a poll core of its own
+/// ([`PollByteReceive`], [`PollByteSend`]), and through it `futures_io::{AsyncRead,
+/// AsyncWrite}`, `tokio::io::{AsyncRead, AsyncWrite}` (feature `tokio-io`) and
+/// `hyper::rt::{Read, Write}` (feature `hyper`), for the stream and for `&TlsStream`.
 ///
 /// - [`send_eof`](ByteStream::send_eof) sends a TLS `close_notify` and leaves receiving open
 ///   (a real half-close in TLS 1.3; a TLS 1.2 peer may answer by closing the connection).
+///   The I/O traits' `close` / `shutdown` do the same after a flush.
 /// - [`aclose`](AsyncResource::aclose) sends `close_notify` (if standard compatible, best
 ///   effort) and closes the transport; blocked sends and receives end with
 ///   [`StreamError::ClosedResource`].
@@ -45,10 +51,14 @@ use crate::sync::ResourceGuard;
 /// # Cancellation
 ///
 /// A dropped receive loses no data: decrypted data and transport bytes are buffered in the
-/// stream, not in the receive. A dropped send may have sent a prefix of its data (as with a
-/// socket) but never corrupts the stream: records already encrypted and not yet written stay
-/// queued and are written first by the next send (or `send_eof`, `aclose`, `unwrap`); no byte
-/// is sent twice. Inside a cancelled scope sends and receives do nothing, as in Trio.
+/// stream, not in the receive. A poll that returns `Pending` takes nothing, and a
+/// `poll_send` (or an I/O trait's `write`) that returned `Ready(Ok(n))` accepted exactly `n`
+/// bytes, encrypted into the stream's queue: they go out with the next `poll_send`,
+/// `poll_flush`, `poll_send_eof` (or `send_all`, `send_eof`, `aclose`, `unwrap`), records
+/// whole and never twice. So a `send_all` cancelled (or a `write_all` abandoned) part way has
+/// sent an unknown prefix of its data, as in Trio: the stream stays usable and uncorrupted,
+/// but the peer may have received part of the message. Inside a cancelled scope sends and
+/// receives do nothing, as in Trio.
 ///
 /// # Examples
 ///
@@ -351,6 +361,14 @@ impl<S> ByteSendStream for TlsStream<S>
 where
     S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
+    /// Encrypts all of `data` and writes it to the transport, returning once every record
+    /// is written.
+    ///
+    /// # Cancellation
+    ///
+    /// Not cancel-safe, as in Trio: cancelled part way, an unknown prefix of `data` was
+    /// encrypted (and is sent, whole records, before anything that follows); the rest was
+    /// not. In an already-cancelled scope nothing is taken.
     async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
         let _sending = self.sending.enter()?;
         // Even an empty send checks the stream and is a cancellation point.

@@ -347,3 +347,111 @@ async fn a_receive_pushing_records_wakes_the_blocked_sender() {
     });
     assert!(received == big, "the data arrived whole, in order");
 }
+
+/// A TLS pair over a lockstep transport (a send completes only as the peer reads it), the
+/// transport that makes the most sends wait.
+async fn lockstep_tls_pair() -> (
+    TlsStream<anyio::testing::MemoryByteStream>,
+    TlsStream<anyio::testing::MemoryByteStream>,
+) {
+    let (client_config, server_config) = configs();
+    let (a, b) = anyio::testing::lockstep_stream_pair();
+    let name = "localhost".try_into().unwrap();
+    let (client, server) = futures::join!(
+        TlsStream::wrap(a, TlsConfig::client(client_config, name)),
+        TlsStream::wrap(b, TlsConfig::server(server_config)),
+    );
+    (client.unwrap(), server.unwrap())
+}
+
+/// Writes polled once and abandoned at random (a `Pending` write takes nothing), others
+/// awaited, with random sizes, while the peer reads at random sizes: the peer receives
+/// exactly the accepted prefixes, in order, none lost or doubled; a write never reports more
+/// than its buffer.
+#[anyio::test]
+async fn randomly_abandoned_writes_deliver_exactly_what_was_accepted() {
+    for seed in 1..=8u64 {
+        let (client, server) = lockstep_tls_pair().await;
+        let data = pattern(256 * 1024 + seed as usize * 977);
+        let send = async {
+            let mut rng = Rng(seed);
+            let (mut sent, mut abandoned) = (0, 0);
+            while sent < data.len() {
+                let end = (sent + 1 + rng.below(100_000)).min(data.len());
+                let chunk = &data[sent..end];
+                let written = if rng.below(3) == 0 {
+                    (&client).write(chunk).await.unwrap()
+                } else {
+                    match (&client).write(chunk).now_or_never() {
+                        Some(result) => result.unwrap(),
+                        None => {
+                            abandoned += 1;
+                            0
+                        }
+                    }
+                };
+                assert!(written <= chunk.len());
+                sent += written;
+                if rng.below(3) == 0 {
+                    // Let the reader drain; otherwise the queue fills and writes wait.
+                    anyio::checkpoint().await;
+                }
+            }
+            (&client).close().await.unwrap();
+            abandoned
+        };
+        let receive = async {
+            let mut rng = Rng(seed ^ 0xffff);
+            let mut received = Vec::new();
+            let mut buf = vec![0; 40_000];
+            loop {
+                let want = 1 + rng.below(buf.len());
+                match (&server).read(&mut buf[..want]).await.unwrap() {
+                    0 => break received,
+                    n => received.extend_from_slice(&buf[..n]),
+                }
+            }
+        };
+        let (abandoned, received) = futures::join!(send, receive);
+        assert!(abandoned > 0, "seed {seed}: no write was abandoned");
+        assert!(
+            received == data,
+            "seed {seed}: {} bytes, not the data",
+            received.len()
+        );
+    }
+}
+
+/// Both directions at once over the lockstep transport, each side reading and writing from
+/// its own futures through `&TlsStream`: every byte arrives, in order, both ways.
+#[anyio::test]
+async fn full_duplex_through_the_io_traits_over_a_lockstep_transport() {
+    let (client, server) = lockstep_tls_pair().await;
+    let (up, down) = (pattern(300_000), pattern(200_003));
+    let write = |stream, data: &'static [u8], seed| async move {
+        let mut writer: &TlsStream<_> = stream;
+        let mut rng = Rng(seed);
+        let mut rest = data;
+        while !rest.is_empty() {
+            let n = 1 + rng.below(rest.len().min(30_000));
+            writer.write_all(&rest[..n]).await.unwrap();
+            rest = &rest[n..];
+        }
+        writer.close().await.unwrap();
+    };
+    let read = |stream| async move {
+        let mut reader: &TlsStream<_> = stream;
+        let mut received = Vec::new();
+        reader.read_to_end(&mut received).await.unwrap();
+        received
+    };
+    let (up_static, down_static): (&'static [u8], &'static [u8]) =
+        (up.clone().leak(), down.clone().leak());
+    let ((), (), from_client, from_server) = futures::join!(
+        write(&client, up_static, 7),
+        write(&server, down_static, 11),
+        read(&server),
+        read(&client),
+    );
+    assert!(from_client == up && from_server == down);
+}

@@ -8,8 +8,9 @@
 //! - In both, `anyio_tokio_io` / `anyio_futures_io` drive anyio's `TcpStream` through the
 //!   `tokio::io` / `futures_io` traits it implements natively; goal ≥ 0.97× raw for the echo.
 //!
-//! - `tls_echo_16MiB` (tokio only): the echo through TLS 1.3 (rustls, ring, AES-128-GCM), anyio's
-//!   `TlsStream` over anyio's `TcpStream` against `tokio-rustls` over tokio's; goal ≥ 0.9×.
+//! - `tls_echo_16MiB`: the echo through TLS 1.3 (rustls, ring, AES-128-GCM), anyio's
+//!   `TlsStream` over anyio's `TcpStream` against `tokio-rustls` over tokio's (on tokio) and
+//!   `futures-rustls` over smol's (on smol); goal ≥ 0.95×.
 //!
 //! Each variant runs its own echo server of the same kind on the same runtime; setup is not
 //! timed (`iter_custom`). anyio on tokio runs inside a plain tokio multi-thread runtime and
@@ -357,7 +358,7 @@ fn bench_workload(c: &mut Criterion, name: &str, workload: Workload, throughput:
     group.finish();
 }
 
-// ---- TLS: anyio's TlsStream vs tokio-rustls, on tokio ----
+// ---- TLS: anyio's TlsStream vs tokio-rustls on tokio, vs futures-rustls on smol ----
 
 type Configs = (
     std::sync::Arc<rustls::ClientConfig>,
@@ -477,6 +478,59 @@ async fn tokio_rustls_run(configs: Configs, iters: u64) -> Duration {
     elapsed
 }
 
+async fn futures_rustls_smol_run(configs: Configs, iters: u64) -> Duration {
+    use futures::io::{AsyncReadExt, AsyncWriteExt};
+    let (client_config, server_config) = configs;
+    let listener = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let acceptor = futures_rustls::TlsAcceptor::from(server_config);
+    let server = smol::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        let mut stream = acceptor.accept(tcp).await.unwrap();
+        let mut buf = vec![0; CHUNK];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            // As with tokio-rustls: flush, for anyio's send_all behaviour.
+            stream.write_all(&buf[..n]).await.unwrap();
+            stream.flush().await.unwrap();
+        }
+    });
+    let tcp = smol::net::TcpStream::connect(address).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let connector = futures_rustls::TlsConnector::from(client_config);
+    let client = connector
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = client.split();
+    let chunk = vec![1u8; CHUNK];
+    let mut buf = vec![0; CHUNK];
+    let start = Instant::now();
+    for _ in 0..iters {
+        let send = async {
+            for _ in 0..ECHO_BYTES / CHUNK {
+                writer.write_all(&chunk).await.unwrap();
+                writer.flush().await.unwrap();
+            }
+        };
+        let receive = async {
+            let mut received = 0;
+            while received < ECHO_BYTES {
+                received += reader.read(&mut buf).await.unwrap();
+            }
+        };
+        futures::join!(send, receive);
+    }
+    let elapsed = start.elapsed();
+    writer.close().await.unwrap();
+    server.await;
+    elapsed
+}
+
 fn bench_tls(c: &mut Criterion) {
     let configs = tls_configs();
     let mut group = c.benchmark_group("tls_echo_16MiB");
@@ -495,6 +549,16 @@ fn bench_tls(c: &mut Criterion) {
     group.bench_function("tokio/tokio_rustls", |b| {
         b.iter_custom(|iters| rt.block_on(tokio_rustls_run(configs.clone(), iters)));
     });
+    if Backend::Smol.is_available() {
+        group.bench_function("smol/anyio_tls", |b| {
+            b.iter_custom(|iters| {
+                anyio::run_with(Backend::Smol, anyio_tls_run(configs.clone(), iters))
+            });
+        });
+        group.bench_function("smol/futures_rustls", |b| {
+            b.iter_custom(|iters| smol::block_on(futures_rustls_smol_run(configs.clone(), iters)));
+        });
+    }
     group.finish();
 }
 

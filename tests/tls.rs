@@ -9,13 +9,15 @@ mod common;
 use std::error::Error as _;
 use std::io;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use anyio::streams::attributes::{
     AttributeRequest, LocalPort, RemotePort, TlsAlpnProtocol, TlsCipher, TlsPeerCertificate,
     TlsVersion, TypedAttributeProvider,
 };
 use anyio::streams::{
-    AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, Listener, StreamError,
+    AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, Listener, PollByteReceive,
+    PollByteSend, PollByteStream, StreamError,
 };
 use anyio::testing::{
     check_clogged_half_closeable_stream, check_half_closeable_stream, check_two_way_stream,
@@ -93,7 +95,7 @@ impl Pki {
     /// (the client's for `localhost`).
     async fn connected<S>(&self, transports: (S, S)) -> (TlsStream<S>, TlsStream<S>)
     where
-        S: ByteReceiveStream + ByteSendStream + 'static,
+        S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
     {
         connected(
             transports,
@@ -233,7 +235,7 @@ async fn handshake<S>(
     Result<TlsStream<S>, HandshakeError>,
 )
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     futures::join!(
         TlsStream::wrap(client, client_config),
@@ -248,7 +250,7 @@ async fn connected<S>(
     server_config: TlsConfig,
 ) -> (TlsStream<S>, TlsStream<S>)
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     let (client, server) = handshake(transports, client_config, server_config).await;
     (client.unwrap(), server.unwrap())
@@ -423,6 +425,26 @@ impl ByteReceiveStream for Labelled {
 impl ByteSendStream for Labelled {
     async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
         self.0.send_all(data).await
+    }
+}
+
+impl PollByteReceive for Labelled {
+    fn poll_receive_into(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        self.0.poll_receive_into(cx, buf)
+    }
+}
+
+impl PollByteSend for Labelled {
+    fn poll_send(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Result<usize, StreamError>> {
+        self.0.poll_send(cx, data)
+    }
+
+    fn poll_send_eof(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        self.0.poll_send_eof(cx)
     }
 }
 

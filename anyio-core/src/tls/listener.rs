@@ -13,7 +13,9 @@ use super::config::TlsConfig;
 use super::stream::TlsStream;
 use crate::streams::attributes::{AttributeRequest, TypedAttributeProvider};
 use crate::streams::memory::{create_memory_object_stream, MemorySendStream};
-use crate::streams::{AsyncResource, ByteReceiveStream, ByteSendStream, Listener, StreamError};
+use crate::streams::{
+    AsyncResource, ByteReceiveStream, ByteSendStream, Listener, PollByteStream, StreamError,
+};
 use crate::task_group::{task_group, TaskGroupError};
 
 /// A [`Listener`] that performs the server side of a TLS handshake on every connection of
@@ -200,7 +202,7 @@ impl<L> TlsListener<L> {
 /// The handshake of one connection, within the time limit; `None` if it failed.
 async fn handshake<C>(connection: C, config: TlsConfig, timeout: Duration) -> Option<TlsStream<C>>
 where
-    C: ByteReceiveStream + ByteSendStream + 'static,
+    C: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     crate::fail_after(timeout, TlsStream::wrap(connection, config))
         .await
@@ -224,7 +226,7 @@ impl<L: AsyncResource> AsyncResource for TlsListener<L> {
 impl<L, C> Listener for TlsListener<L>
 where
     L: Listener<Connection = C>,
-    C: ByteReceiveStream + ByteSendStream + 'static,
+    C: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     type Connection = TlsStream<C>;
 
@@ -323,7 +325,7 @@ async fn connection_task<C, Fut>(
     timeout: Duration,
     ready: MemorySendStream<Handover<C, Fut>>,
 ) where
-    C: ByteReceiveStream + ByteSendStream + 'static,
+    C: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
     Fut: Future<Output = ()>,
 {
     let Some(stream) = handshake(connection, config, timeout).await else {

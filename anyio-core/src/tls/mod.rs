@@ -13,14 +13,17 @@
 //!
 //! # How it works
 //!
-//! rustls is used through its I/O-free API: the stream reads bytes from the transport and
-//! hands them to rustls record by record, and writes what rustls queued for the peer with
-//! the transport's `send_all`. rustls never sees a socket, which is why any byte stream can
-//! carry TLS, and why the stream can stop exactly at the peer's `close_notify` and give back
-//! what follows ([`TlsStream::unwrap`]). One task may receive while another sends: the rustls
-//! connection sits behind a mutex held only between awaits, and writes to the transport are
-//! serialized by an anyio [`Lock`](crate::sync::Lock); a receive that makes rustls queue
-//! something (an alert, a key-update reply) starts sending it when no send is in progress.
+//! rustls is used through its I/O-free API over the transport's poll core
+//! ([`PollByteReceive`](crate::streams::PollByteReceive) /
+//! [`PollByteSend`](crate::streams::PollByteSend)): the stream reads transport bytes into one
+//! reused buffer and hands them to rustls record by record, and writes rustls' queued records
+//! straight from rustls' queue with the transport's `poll_send`. rustls never sees a socket,
+//! which is why any byte stream can carry TLS, and why the stream can stop exactly at the
+//! peer's `close_notify` and give back what follows ([`TlsStream::unwrap`]). One task may
+//! receive while another sends: the rustls connection sits behind a mutex held for one poll
+//! call at a time; a receive that makes rustls queue something (an alert, a key-update reply)
+//! starts sending it too. The async methods are loops over the same poll core as the
+//! ecosystem's I/O traits, and nothing is boxed or allocated per operation.
 //!
 //! # Closing, and `standard_compatible`
 //!
@@ -35,9 +38,10 @@
 //! # Cancellation
 //!
 //! Receives are cancel-safe: decrypted data and transport bytes are kept in the stream. A
-//! cancelled send may have sent a prefix of its data, but the records it encrypted and did not
-//! write yet stay queued and go out first with the next operation, so the TLS stream is never
-//! corrupted. A cancelled handshake drops its transport.
+//! cancelled send may have sent a prefix of its data (an unknown one, as in Trio), but the
+//! records it encrypted and did not write yet stay queued and go out first with the next
+//! operation, so the TLS stream is never corrupted. A cancelled handshake drops its
+//! transport.
 //!
 //! # Examples
 //!
@@ -64,12 +68,48 @@
 //! assert_eq!(server.receive_until(b"\n", 1024).await.unwrap(), b"GET /");
 //! # });
 //! ```
+//!
+//! The same through `futures_io` (here over TCP; `tokio::io` works alike with `tokio-io`):
+//!
+//! ```
+//! # anyio_core::run(async {
+//! # let (client_config, server_config) =
+//! #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc/tls_configs.rs"));
+//! use anyio_core::net::{connect_tcp, create_tcp_listener};
+//! use anyio_core::streams::Listener;
+//! use anyio_core::tls::{TlsConfig, TlsStream};
+//! use futures::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+//! let port = listener.local_addrs()[0].port();
+//! let (mut client, mut server) = futures::join!(
+//!     async {
+//!         let tcp = connect_tcp("127.0.0.1", port).await.unwrap();
+//!         let config = TlsConfig::client(client_config, "localhost".try_into().unwrap());
+//!         TlsStream::wrap(tcp, config).await.unwrap()
+//!     },
+//!     async {
+//!         let tcp = listener.accept().await.unwrap();
+//!         TlsStream::wrap(tcp, TlsConfig::server(server_config)).await.unwrap()
+//!     },
+//! );
+//! client.write_all(b"GET /\n").await.unwrap();
+//! client.close().await.unwrap(); // flush, then close_notify
+//! let mut request = String::new();
+//! server.read_to_string(&mut request).await.unwrap();
+//! assert_eq!(request, "GET /\n");
+//! # });
+//! ```
 
 mod config;
 mod error;
 mod io;
+mod lifecycle;
 mod listener;
+mod record;
+mod state;
 mod stream;
+mod transport;
 
 pub use config::TlsConfig;
 pub use error::HandshakeError;

@@ -1,31 +1,41 @@
 //! [`TlsStream`]: TLS over any anyio byte stream.
 
 use std::fmt;
+use std::future::poll_fn;
+use std::task::{Context, Poll};
 
 use rustls::{Connection, ProtocolVersion};
 
 use super::config::TlsConfig;
 use super::error::HandshakeError;
-use super::io::{HandshakeFailure, Session};
+use super::io::Session;
+use super::lifecycle::HandshakeFailure;
 use crate::streams::attributes::{
     AttributeRequest, TlsAlpnProtocol, TlsCipher, TlsPeerCertificate, TlsVersion,
     TypedAttributeProvider,
 };
 use crate::streams::{
-    check_max_bytes, AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, StreamError,
+    check_max_bytes, AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, PollByteReceive,
+    PollByteSend, PollByteStream, StreamError,
 };
 use crate::sync::ResourceGuard;
 
 /// A TLS session over a byte stream `S` (AnyIO's `TLSStream`): what is sent is encrypted onto
-/// the transport, what the peer sent is decrypted from it. `S` may be any anyio byte stream,
-/// including another `TlsStream` (TLS over TLS, as through an HTTPS proxy).
+/// the transport, what the peer sent is decrypted from it. `S` may be any anyio byte stream
+/// with a poll core ([`PollByteStream`]): TCP and Unix streams, the in-memory pairs, another
+/// `TlsStream` (TLS over TLS, as through an HTTPS proxy). A stream of your own that only has
+/// async methods gets a poll core from [`StreamIo`](crate::streams::compat::StreamIo).
 ///
 /// Create one with [`wrap`](TlsStream::wrap), which performs the handshake. It is a
 /// [`ByteStream`]: one task may receive while another sends, and concurrent receives (or
-/// sends) fail with [`StreamError::BusyResource`].
+/// sends) fail with [`StreamError::BusyResource`]. It has a poll core of its own
+/// ([`PollByteReceive`], [`PollByteSend`]), and through it `futures_io::{AsyncRead,
+/// AsyncWrite}`, `tokio::io::{AsyncRead, AsyncWrite}` (feature `tokio-io`) and
+/// `hyper::rt::{Read, Write}` (feature `hyper`), for the stream and for `&TlsStream`.
 ///
 /// - [`send_eof`](ByteStream::send_eof) sends a TLS `close_notify` and leaves receiving open
 ///   (a real half-close in TLS 1.3; a TLS 1.2 peer may answer by closing the connection).
+///   The I/O traits' `close` / `shutdown` do the same after a flush.
 /// - [`aclose`](AsyncResource::aclose) sends `close_notify` (if standard compatible, best
 ///   effort) and closes the transport; blocked sends and receives end with
 ///   [`StreamError::ClosedResource`].
@@ -41,10 +51,14 @@ use crate::sync::ResourceGuard;
 /// # Cancellation
 ///
 /// A dropped receive loses no data: decrypted data and transport bytes are buffered in the
-/// stream, not in the receive. A dropped send may have sent a prefix of its data (as with a
-/// socket) but never corrupts the stream: records already encrypted and not yet written stay
-/// queued and are written first by the next send (or `send_eof`, `aclose`, `unwrap`); no byte
-/// is sent twice. Inside a cancelled scope sends and receives do nothing, as in Trio.
+/// stream, not in the receive. A poll that returns `Pending` takes nothing, and a
+/// `poll_send` (or an I/O trait's `write`) that returned `Ready(Ok(n))` accepted exactly `n`
+/// bytes, encrypted into the stream's queue: they go out with the next `poll_send`,
+/// `poll_flush`, `poll_send_eof` (or `send_all`, `send_eof`, `aclose`, `unwrap`), records
+/// whole and never twice. So a `send_all` cancelled (or a `write_all` abandoned) part way has
+/// sent an unknown prefix of its data, as in Trio: the stream stays usable and uncorrupted,
+/// but the peer may have received part of the message. Inside a cancelled scope sends and
+/// receives do nothing, as in Trio.
 ///
 /// # Examples
 ///
@@ -125,7 +139,7 @@ impl<S> fmt::Debug for TlsStream<S> {
 
 impl<S> TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     /// Performs the TLS handshake over `transport` as `config` says (client or server), and
     /// returns the stream once it completed.
@@ -245,7 +259,7 @@ where
     /// # });
     /// ```
     pub async fn unwrap(self) -> Result<(S, Vec<u8>), StreamError> {
-        self.session.unwrap().await
+        (*self.session).unwrap().await
     }
 
     /// Whether the stream is standard compatible (see [`TlsConfig`]).
@@ -298,7 +312,7 @@ where
 
 impl<S> TypedAttributeProvider for TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     fn provide_attributes(&self, request: &mut AttributeRequest<'_>) {
         {
@@ -320,7 +334,7 @@ where
 
 impl<S> AsyncResource for TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     /// Closes the stream: blocked sends and receives end with
     /// [`StreamError::ClosedResource`]; if standard compatible, queued records and a
@@ -334,34 +348,95 @@ where
 
 impl<S> ByteReceiveStream for TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
         check_max_bytes(buf.len())?;
         let _receiving = self.receiving.enter()?;
-        self.session.receive_into(buf).await
+        poll_fn(|cx| self.session.poll_receive_into(cx, buf)).await
     }
 }
 
 impl<S> ByteSendStream for TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
+    /// Encrypts all of `data` and writes it to the transport, returning once every record
+    /// is written.
+    ///
+    /// # Cancellation
+    ///
+    /// Not cancel-safe, as in Trio: cancelled part way, an unknown prefix of `data` was
+    /// encrypted (and is sent, whole records, before anything that follows); the rest was
+    /// not. In an already-cancelled scope nothing is taken.
     async fn send_all(&self, data: &[u8]) -> Result<(), StreamError> {
         let _sending = self.sending.enter()?;
-        self.session.send_all(data).await
+        // Even an empty send checks the stream and is a cancellation point.
+        poll_fn(|cx| self.session.poll_send(cx, &[])).await?;
+        if data.is_empty() {
+            return Ok(());
+        }
+        let mut rest = data;
+        while !rest.is_empty() {
+            let accepted = poll_fn(|cx| self.session.poll_send(cx, rest)).await?;
+            rest = &rest[accepted..];
+        }
+        poll_fn(|cx| self.session.poll_flush(cx)).await
     }
 }
 
 impl<S> ByteStream for TlsStream<S>
 where
-    S: ByteReceiveStream + ByteSendStream + 'static,
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
 {
     /// Sends a TLS `close_notify`: the peer receives [`StreamError::EndOfStream`] after the
     /// data sent so far, while this side can still receive. A TLS 1.2 peer may answer with
     /// its own `close_notify` and close the connection (TLS 1.2 has no half-close).
     async fn send_eof(&self) -> Result<(), StreamError> {
         let _sending = self.sending.enter()?;
-        self.session.send_eof().await
+        poll_fn(|cx| self.session.poll_send_eof(cx)).await
     }
 }
+
+impl<S> PollByteReceive for TlsStream<S>
+where
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
+{
+    /// Decrypts into `buf`, reading records from the transport's
+    /// [`poll_receive_into`](PollByteReceive::poll_receive_into) as needed.
+    fn poll_receive_into(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        self.session.poll_receive_into(cx, buf)
+    }
+}
+
+impl<S> PollByteSend for TlsStream<S>
+where
+    S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static,
+{
+    /// Encrypts a prefix of `data` into the session (`Ready(Ok(n))`: those `n` bytes are
+    /// accepted and go out with this or a later `poll_send`, `poll_flush` or `poll_send_eof`),
+    /// first writing records queued before to the transport. `Pending` when 64 KiB of records
+    /// wait for a transport that takes no more.
+    fn poll_send(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Result<usize, StreamError>> {
+        self.session.poll_send(cx, data)
+    }
+
+    /// Writes every queued record to the transport.
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        self.session.poll_flush(cx)
+    }
+
+    /// Queues a TLS `close_notify` (once) and writes it out with every record before it, as
+    /// [`send_eof`](ByteStream::send_eof): the transport itself stays open.
+    fn poll_send_eof(&self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        self.session.poll_send_eof(cx)
+    }
+}
+
+crate::streams::io::impl_io_traits!(
+    [S: PollByteStream + ByteReceiveStream + ByteSendStream + 'static] TlsStream<S>
+);

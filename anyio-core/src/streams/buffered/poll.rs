@@ -15,7 +15,7 @@ use crate::sync::waiters::poll_cancel_point;
 ///
 /// # Errors
 ///
-/// As [`receive_into`](ByteReceiveStream::receive_into), including
+/// As [`receive_into`](crate::streams::ByteReceiveStream::receive_into), including
 /// [`StreamError::BusyResource`] while `receive_exactly` or `receive_until` waits (it holds
 /// the buffer).
 impl<R: PollByteReceive> PollByteReceive for BufferedByteReceiveStream<R> {

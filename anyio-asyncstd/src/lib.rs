@@ -75,6 +75,12 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     async_io::Timer::at(deadline)
 }
 
+/// Whether the calling code runs inside an async-std task: one spawned on async-std's
+/// executor, or the future of `async_std::task::block_on` (and so `#[async_std::main]`).
+pub fn is_ambient() -> bool {
+    async_std::task::try_current().is_some()
+}
+
 /// Runs `future` to completion on the calling thread.
 pub fn block_on<F: Future>(future: F) -> F::Output {
     async_std::task::block_on(future)

@@ -1,6 +1,7 @@
 //! Which async runtime anyio runs on, and how the one in force is found.
 
 use std::fmt;
+use std::panic::Location;
 
 use crate::context;
 
@@ -141,20 +142,36 @@ pub struct BackendUnavailable {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
     "no async runtime: call anyio from inside `anyio::run(...)`, `anyio::run_with(Backend::..., ...)`, \
-     `#[anyio::main]`, `#[anyio::test]`, or a tokio runtime (`#[tokio::main]`)"
+     `#[anyio::main]`, `#[anyio::test]` or a tokio runtime (`#[tokio::main]`), or enable anyio's \
+     `smol` or `async-std` feature, whose executors run anywhere"
 )]
 pub struct NoRuntime;
 
-/// The backend in force on this thread, found as DESIGN §3 orders it: the one recorded by the
-/// current anyio task or `run_with`, then an ambient tokio runtime.
+/// The backend in force on this thread.
 ///
-/// Returns `None` outside any runtime anyio knows about.
+/// Found in this order, the first that applies wins:
+///
+/// 1. the backend given to [`run_with`](crate::run_with) (or chosen by [`run`](crate::run)),
+///    the one an anyio task inherited from the task group that spawned it, and on a
+///    [`to_thread`](crate::to_thread) worker thread the backend of the task that called it;
+/// 2. tokio, when the calling thread is inside a tokio runtime (`#[tokio::main]`,
+///    `Runtime::block_on`, a `tokio::spawn`ed task);
+/// 3. async-std, when the calling code runs inside an async-std task (`#[async_std::main]`,
+///    `async_std::task::block_on`, an `async_std::task::spawn`ed task);
+/// 4. a compiled-in backend whose executor needs no handle: smol, then async-std. Their global
+///    executors, reactor and blocking pool work from any thread, so code under
+///    `smol::block_on`, in a `smol::spawn`ed task or on a plain thread runs on them.
+///
+/// Returns `None` only when none of these applies, which needs a build without the `smol`
+/// and `async-std` features.
 ///
 /// # Examples
 ///
 /// ```
 /// # use anyio_core::{current_backend, Backend};
-/// assert_eq!(current_backend(), None); // no runtime here
+/// // Outside any runtime: the fallback, if a backend without a handle is compiled in.
+/// let fallback = [Backend::Smol, Backend::AsyncStd].into_iter().find(|b| b.is_available());
+/// assert_eq!(current_backend(), fallback);
 /// # #[cfg(feature = "smol")]
 /// anyio_core::run_with(Backend::Smol, async {
 ///     assert_eq!(current_backend(), Some(Backend::Smol));
@@ -164,18 +181,51 @@ pub fn current_backend() -> Option<Backend> {
     if let Some(backend) = context::backend() {
         return Some(backend);
     }
+    if let Some(backend) = crate::thread::worker::backend() {
+        return Some(backend);
+    }
+    ambient_backend()
+}
+
+/// Steps 2 to 4 of [`current_backend`]: the backend of code outside any anyio task.
+#[inline]
+pub(crate) fn ambient_backend() -> Option<Backend> {
     #[cfg(feature = "tokio")]
     if anyio_tokio::is_ambient() {
         return Some(Backend::Tokio);
     }
-    None
+    #[cfg(feature = "async-std")]
+    if anyio_asyncstd::is_ambient() {
+        return Some(Backend::AsyncStd);
+    }
+    if cfg!(feature = "smol") {
+        Some(Backend::Smol)
+    } else if cfg!(feature = "async-std") {
+        Some(Backend::AsyncStd)
+    } else {
+        None
+    }
 }
 
-/// [`current_backend`], or a panic with the message of [`NoRuntime`].
+/// [`current_backend`], or a panic with the message of [`NoRuntime`] located at the caller.
 #[track_caller]
 pub(crate) fn require_backend() -> Backend {
+    let caller = Location::caller();
+    require_backend_for(caller)
+}
+
+/// [`current_backend`], or a panic with the message of [`NoRuntime`] naming `caller`: the
+/// public call that built the future now being polled, since a poll cannot see it.
+#[track_caller]
+pub(crate) fn require_backend_for(caller: &'static Location<'static>) -> Backend {
     match current_backend() {
         Some(backend) => backend,
-        None => panic!("{}", NoRuntime),
+        None => no_runtime(caller),
     }
+}
+
+#[cold]
+#[track_caller]
+fn no_runtime(caller: &'static Location<'static>) -> ! {
+    panic!("{NoRuntime} (anyio called at {caller})")
 }

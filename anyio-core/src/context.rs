@@ -129,10 +129,13 @@ pub(crate) fn clock() -> Option<Arc<VirtualClock>> {
     CONTEXT.with(|context| context.clock.borrow().clone())
 }
 
-/// Runs `f` with the virtual clock of the current task, without cloning it.
+/// Runs `f` with the virtual clock and the backend of the current task, reading the
+/// thread-local once.
 #[inline]
-pub(crate) fn with_clock<R>(f: impl FnOnce(Option<&Arc<VirtualClock>>) -> R) -> R {
-    CONTEXT.with(|context| f(context.clock.borrow().as_ref()))
+pub(crate) fn with_clock_and_backend<R>(
+    f: impl FnOnce(Option<&Arc<VirtualClock>>, Option<Backend>) -> R,
+) -> R {
+    CONTEXT.with(|context| f(context.clock.borrow().as_ref(), context.backend.get()))
 }
 
 /// The innermost cancel scope node of the task being polled (created if the scope has none
@@ -411,8 +414,15 @@ impl Runtime {
     /// message outside any.
     #[track_caller]
     pub(crate) fn current() -> Runtime {
+        Runtime::current_for(std::panic::Location::caller())
+    }
+
+    /// [`current`](Runtime::current), its panic naming `caller`: the public call that built
+    /// the future now being polled.
+    #[track_caller]
+    pub(crate) fn current_for(caller: &'static std::panic::Location<'static>) -> Runtime {
         Runtime {
-            backend: crate::backend::require_backend(),
+            backend: crate::backend::require_backend_for(caller),
             clock: clock(),
             run: run(),
         }

@@ -110,6 +110,16 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     tokio::time::sleep_until(tokio::time::Instant::from_std(deadline))
 }
 
+/// The current time on tokio's clock, as a `std` instant.
+///
+/// This is the clock tokio's timers fire on: with tokio's `test-util` feature,
+/// `tokio::time::pause`, `advance` and `start_paused` move it, on the runtime of the calling
+/// thread. Without `test-util`, or outside a tokio runtime, it reads `Instant::now()`.
+#[inline]
+pub fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 /// Whether the calling thread is inside a tokio runtime.
 pub fn is_ambient() -> bool {
     tokio::runtime::Handle::try_current().is_ok()

@@ -2,12 +2,13 @@
 //! its own future.
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::node::Node;
-use crate::backend::require_backend;
+use crate::backend::require_backend_for;
 use crate::runtime::Timer;
 use crate::time::{current_time, deadline_after};
 
@@ -56,18 +57,27 @@ impl ScopeDeadline {
 /// most never arm it, and an inline timer (a tokio `Sleep` is large) would bloat them all.
 #[derive(Debug)]
 pub(crate) struct DeadlineTimer {
+    // The public call that built the owner, named by the panic of a poll outside any runtime.
+    caller: &'static Location<'static>,
     seen_version: Option<u64>,
     armed_for: Option<Instant>,
     timer: Option<Pin<Box<Timer>>>,
 }
 
 impl DeadlineTimer {
+    #[track_caller]
     pub(crate) fn new() -> DeadlineTimer {
         DeadlineTimer {
+            caller: Location::caller(),
             seen_version: None,
             armed_for: None,
             timer: None,
         }
+    }
+
+    /// The public call that built this timer's owner.
+    pub(crate) fn caller(&self) -> &'static Location<'static> {
+        self.caller
     }
 
     /// Checks `node`'s deadline: cancels it when passed, otherwise keeps a timer armed that
@@ -92,9 +102,10 @@ impl DeadlineTimer {
             node.cancel_for_deadline();
             return;
         }
+        let caller = this.caller;
         let timer = this
             .timer
-            .get_or_insert_with(|| Box::pin(Timer::new(require_backend(), deadline)));
+            .get_or_insert_with(|| Box::pin(Timer::new(require_backend_for(caller), deadline)));
         if let Poll::Ready(()) = timer.as_mut().poll(cx) {
             this.timer = None;
             node.cancel_for_deadline();

@@ -183,6 +183,7 @@ impl CancelScope {
     /// assert_eq!(value, Some(2));
     /// # });
     /// ```
+    #[track_caller]
     pub fn run<F: Future>(self, future: F) -> Scoped<F> {
         Scoped {
             node: None,

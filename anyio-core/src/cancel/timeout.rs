@@ -33,6 +33,7 @@ use super::CancelHandle;
 /// assert_eq!(move_on_after(Duration::from_millis(1), sleep(Duration::from_secs(60))).await, None);
 /// # });
 /// ```
+#[track_caller]
 pub fn move_on_after<F: Future>(timeout: Duration, future: F) -> Scoped<F> {
     CancelScope::with(ScopeDeadline::After(timeout)).run(future)
 }
@@ -52,6 +53,7 @@ pub fn move_on_after<F: Future>(timeout: Duration, future: F) -> Scoped<F> {
 /// assert_eq!(move_on_at(deadline, sleep(Duration::from_secs(60))).await, None);
 /// # });
 /// ```
+#[track_caller]
 pub fn move_on_at<F: Future>(deadline: Instant, future: F) -> Scoped<F> {
     CancelScope::with(ScopeDeadline::At(deadline)).run(future)
 }
@@ -79,6 +81,7 @@ pub fn move_on_at<F: Future>(deadline: Instant, future: F) -> Scoped<F> {
 /// assert!(fail_after(Duration::from_millis(1), sleep(Duration::from_secs(60))).await.is_err());
 /// # });
 /// ```
+#[track_caller]
 pub fn fail_after<F: Future>(timeout: Duration, future: F) -> FailAfter<F> {
     FailAfter {
         inner: move_on_after(timeout, future),
@@ -104,6 +107,7 @@ pub fn fail_after<F: Future>(timeout: Duration, future: F) -> FailAfter<F> {
 /// assert_eq!(fail_at(deadline, async { "done" }).await, Ok("done"));
 /// # });
 /// ```
+#[track_caller]
 pub fn fail_at<F: Future>(deadline: Instant, future: F) -> FailAfter<F> {
     FailAfter {
         inner: move_on_at(deadline, future),

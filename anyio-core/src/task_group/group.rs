@@ -63,6 +63,7 @@ use crate::task::registry::RootRegistration;
 /// assert_eq!(result, Ok("all spawned"));
 /// # });
 /// ```
+#[track_caller]
 pub fn task_group<F, Fut, T, E>(body: F) -> TaskGroupFuture<Fut, T, E>
 where
     F: FnOnce(TaskGroup<E>) -> Fut,
@@ -157,7 +158,7 @@ where
         }
         if !*this.started {
             *this.started = true;
-            shared.runtime();
+            shared.runtime_for(this.deadline.caller());
             let enclosing = context::current_scope();
             node.set_parent(enclosing.clone());
             node.attach();

@@ -88,6 +88,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// .unwrap();
     /// # });
     /// ```
+    #[track_caller]
     pub fn start_soon<F, R>(&self, future: F) -> Result<(), SpawnError>
     where
         F: Future<Output = R> + Send + 'static,
@@ -123,6 +124,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// .unwrap();
     /// # });
     /// ```
+    #[track_caller]
     pub fn spawn<F, T>(&self, future: F) -> Result<TaskHandle<T>, SpawnError>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
@@ -239,6 +241,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     }
 
     /// Spawns a child with the root `root` asks for.
+    #[track_caller]
     fn spawn_child<F, K>(&self, root: NewRoot, future: F, finisher: K) -> Result<(), SpawnError>
     where
         F: Future + Send + 'static,
@@ -317,6 +320,7 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
     /// # Examples
     ///
     /// See [`TaskGroup::task`].
+    #[track_caller]
     pub fn start_soon<F, R>(self, future: F) -> Result<(), SpawnError>
     where
         F: Future<Output = R> + Send + 'static,
@@ -357,6 +361,7 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
     /// .unwrap();
     /// # });
     /// ```
+    #[track_caller]
     pub fn spawn<F, T>(self, future: F) -> Result<TaskHandle<T>, SpawnError>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,

@@ -46,8 +46,20 @@ impl<E> GroupShared<E> {
     }
 
     /// What children run on: the runtime in force where the group first ran or spawned.
+    #[track_caller]
     pub(crate) fn runtime(&self) -> &Runtime {
-        self.runtime.get_or_init(Runtime::current)
+        self.runtime_for(std::panic::Location::caller())
+    }
+
+    /// [`runtime`](GroupShared::runtime), its panic outside any runtime naming `caller`.
+    #[track_caller]
+    pub(crate) fn runtime_for(&self, caller: &'static std::panic::Location<'static>) -> &Runtime {
+        if let Some(runtime) = self.runtime.get() {
+            return runtime;
+        }
+        // Resolved here rather than in a closure, which would hide the caller from the panic.
+        let runtime = Runtime::current_for(caller);
+        self.runtime.get_or_init(|| runtime)
     }
 
     /// The runtime, if the group ever ran or spawned.

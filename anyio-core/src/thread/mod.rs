@@ -29,7 +29,7 @@ mod handoff;
 mod portal;
 mod portal_task;
 pub mod to_thread;
-mod worker;
+pub(crate) mod worker;
 
 pub use error::FromThreadError;
 pub use portal::{start_blocking_portal, BlockingPortal};

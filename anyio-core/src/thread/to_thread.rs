@@ -4,7 +4,8 @@
 //! backend, with 40 tokens ([`current_default_thread_limiter`]), so at most that many worker
 //! threads run anyio jobs at once.
 
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::OnceLock;
 
 use super::handoff;
@@ -39,6 +40,7 @@ static DEFAULT_LIMITERS: [OnceLock<CapacityLimiter>; 3] =
 /// assert_eq!(current_default_thread_limiter().total_tokens(), DEFAULT_THREAD_LIMIT);
 /// # });
 /// ```
+#[track_caller]
 pub fn current_default_thread_limiter() -> &'static CapacityLimiter {
     default_limiter(Runtime::current().backend)
 }
@@ -80,12 +82,13 @@ fn default_limiter(backend: Backend) -> &'static CapacityLimiter {
 /// assert_eq!(digest, 3_628_800);
 /// # });
 /// ```
-pub async fn run_sync<F, R>(work: F) -> R
+#[track_caller]
+pub fn run_sync<F, R>(work: F) -> impl Future<Output = R> + Send
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    ToThread::new().run_sync(work).await
+    ToThread::new().run_sync_for(Location::caller(), work)
 }
 
 /// Options for running blocking code on a worker thread: the limiter, and whether a cancelled
@@ -177,13 +180,24 @@ impl<'a> ToThread<'a> {
     /// # Examples
     ///
     /// See [`ToThread`].
-    pub async fn run_sync<F, R>(self, work: F) -> R
+    // Not an `async fn`: the caller's location is taken here, where `#[track_caller]` sees it.
+    #[track_caller]
+    pub fn run_sync<F, R>(self, work: F) -> impl Future<Output = R> + Send + 'a
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.run_sync_for(Location::caller(), work)
+    }
+
+    /// [`run_sync`](ToThread::run_sync), its panic outside any runtime naming `caller`.
+    async fn run_sync_for<F, R>(self, caller: &'static Location<'static>, work: F) -> R
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
         checkpoint_if_cancelled().await;
-        let runtime = Runtime::current();
+        let runtime = Runtime::current_for(caller);
         let limiter = self
             .limiter
             .unwrap_or_else(|| default_limiter(runtime.backend));

@@ -24,6 +24,12 @@ pub(crate) fn current() -> Option<WorkerContext> {
     WORKER.with(|worker| worker.borrow().clone())
 }
 
+/// The backend of the task whose job this thread runs: blocking pools (async-std's) need not
+/// be inside their runtime, so the job's code finds it here.
+pub(crate) fn backend() -> Option<crate::Backend> {
+    WORKER.with(|worker| Some(worker.borrow().as_ref()?.runtime.backend))
+}
+
 /// Clears the context when the job ends: pool threads go on to run other work.
 #[derive(Debug)]
 pub(crate) struct WorkerGuard {

@@ -1,5 +1,6 @@
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use super::clock::{current_time, deadline_after};
-use crate::backend::require_backend;
+use crate::backend::require_backend_for;
 use crate::runtime::Timer;
 
 /// Waits until `duration` has passed on the anyio clock.
@@ -18,8 +19,9 @@ use crate::runtime::Timer;
 ///
 /// # Panics
 ///
-/// The returned future panics when first polled outside any async runtime, with a message
-/// saying how to start one.
+/// The returned future panics when first polled outside any async runtime (see
+/// [`current_backend`](crate::current_backend)), with a message saying how to start one and
+/// naming the line that called `sleep`.
 ///
 /// # Cancellation
 ///
@@ -33,6 +35,7 @@ use crate::runtime::Timer;
 /// sleep(Duration::from_millis(1)).await;
 /// # });
 /// ```
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     Sleep::new(deadline_after(duration))
 }
@@ -43,7 +46,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// # Panics
 ///
-/// The returned future panics when first polled outside any async runtime.
+/// The returned future panics when first polled outside any async runtime, naming the line
+/// that called `sleep_until`.
 ///
 /// # Cancellation
 ///
@@ -59,6 +63,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// assert!(current_time() >= deadline);
 /// # });
 /// ```
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(Some(deadline))
 }
@@ -105,6 +110,8 @@ pin_project! {
     #[must_use = "futures do nothing unless awaited"]
     pub struct Sleep {
         deadline: Option<Instant>,
+        // Named by the panic of a first poll outside any runtime.
+        caller: &'static Location<'static>,
         state: SleepState,
         #[pin]
         timer: Option<Timer>,
@@ -119,9 +126,11 @@ enum SleepState {
 }
 
 impl Sleep {
+    #[track_caller]
     fn new(deadline: Option<Instant>) -> Sleep {
         Sleep {
             deadline,
+            caller: Location::caller(),
             state: SleepState::Unpolled,
             timer: None,
         }
@@ -156,7 +165,7 @@ impl Future for Sleep {
         let mut this = self.project();
         match *this.state {
             SleepState::Unpolled => {
-                let backend = require_backend();
+                let backend = require_backend_for(this.caller);
                 let Some(deadline) = *this.deadline else {
                     *this.state = SleepState::Waiting;
                     return Poll::Pending;

@@ -115,6 +115,13 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// This is the clock tokio's timers fire on: with tokio's `test-util` feature,
 /// `tokio::time::pause`, `advance` and `start_paused` move it, on the runtime of the calling
 /// thread. Without `test-util`, or outside a tokio runtime, it reads `Instant::now()`.
+///
+/// # Examples
+///
+/// ```
+/// let before = std::time::Instant::now();
+/// assert!(anyio_tokio::now() >= before);
+/// ```
 #[inline]
 pub fn now() -> Instant {
     tokio::time::Instant::now().into_std()

@@ -37,7 +37,11 @@ async fn timeout_on_a_paused_clock_fires_without_real_waiting() {
     assert_eq!(result, None);
     assert_eq!(tokio_start.elapsed(), Duration::from_secs(1), "tokio time");
     // Waiting on the real clock would take the whole second.
-    assert!(real.elapsed() < Duration::from_secs(1), "{:?}", real.elapsed());
+    assert!(
+        real.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        real.elapsed()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -100,7 +104,11 @@ async fn mock_clock_governs_code_run_under_it() {
     });
     assert_eq!(elapsed, Duration::from_secs(3600));
     assert_eq!(clock.now() - virtual_start, Duration::from_secs(3600));
-    assert_eq!(tokio::time::Instant::now(), tokio_start, "tokio's clock did not move");
+    assert_eq!(
+        tokio::time::Instant::now(),
+        tokio_start,
+        "tokio's clock did not move"
+    );
 }
 
 /// `#[anyio::test]` on tokio keeps real time (its runtime is not paused).

@@ -1,4 +1,5 @@
 //! TCP streams and listeners, `connect_tcp` and `getaddrinfo`, on every backend.
+#![cfg(feature = "net")]
 
 use std::io;
 use std::net::SocketAddr;

@@ -47,16 +47,18 @@
 mod backend;
 pub mod cancel;
 mod context;
+#[cfg(feature = "fs")]
 pub mod fs;
 #[cfg(feature = "hyper")]
 pub mod hyper_rt;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "net"))]
 pub mod net;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 pub mod process;
 mod run;
 mod runtime;
-#[cfg(unix)]
+// `process` needs the `Signal` type to signal its children; the receiver needs `signal`.
+#[cfg(all(unix, any(feature = "signal", feature = "process")))]
 pub mod signal;
 pub mod streams;
 mod sweep;
@@ -74,11 +76,12 @@ pub use cancel::{
     cancelled, checkpoint, checkpoint_if_cancelled, current_effective_deadline, fail_after,
     fail_at, finally, move_on_after, move_on_at, CancelHandle, CancelScope, Scoped, TimeoutError,
 };
+#[cfg(feature = "fs")]
 pub use fs::open_file;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 pub use process::{open_process, run_process};
 pub use run::{run, run_with, try_run_with};
-#[cfg(unix)]
+#[cfg(all(unix, feature = "signal"))]
 pub use signal::open_signal_receiver;
 pub use streams::memory::{create_memory_object_stream, MemoryReceiveStream, MemorySendStream};
 #[cfg(loom)]

@@ -7,9 +7,20 @@
 //!
 //! # Features
 //!
+//! Backends:
+//!
 //! - `tokio`: the tokio backend.
 //! - `smol`: the smol backend.
 //! - `async-std`: the async-std backend.
+//!
+//! Capabilities, each turning on in each backend compiled in only the runtime features it
+//! needs:
+//!
+//! - `net`: the `net` module (Unix).
+//! - `process`: the `process` module (Unix).
+//! - `signal`: the `signal` module's receiver (Unix).
+//! - `fs`: the `fs` module.
+//! - `tls`: the `tls` module.
 //! - `tokio-io`: `tokio::io::{AsyncRead, AsyncWrite}` on every byte stream.
 //! - `hyper`: `hyper::rt::{Read, Write}` on every byte stream, and `hyper_rt`: hyper's
 //!   executor and timer on anyio.
@@ -37,6 +48,8 @@
     unreachable_pub
 )]
 #![forbid(unsafe_code)]
+// On docs.rs every feature is on, and each feature-gated item says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Without any backend the crate still builds (every runtime call reports the missing feature),
 // but the dispatch code is then unreachable.
 #![cfg_attr(

@@ -33,3 +33,35 @@ pub(crate) fn global() -> &'static Executor<'static> {
         Executor::new()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn a_panicking_task_does_not_stop_the_workers() {
+        // With the default single worker, a panic that killed it would leave the next task
+        // unpolled forever.
+        crate::spawn(async { panic!("a task of the application panics") });
+        let (sender, receiver) = mpsc::channel();
+        for _ in 0..3 {
+            let sender = sender.clone();
+            crate::spawn(async move { sender.send(()).unwrap() });
+        }
+        for _ in 0..3 {
+            receiver
+                .recv_timeout(Duration::from_secs(10))
+                .expect("tasks spawned after a panicking one still run");
+        }
+    }
+
+    #[test]
+    fn tasks_run_on_the_workers_not_on_the_caller() {
+        let caller = std::thread::current().id();
+        let task = crate::spawn_held(async move {
+            assert_ne!(std::thread::current().id(), caller);
+        });
+        crate::block_on(task);
+    }
+}

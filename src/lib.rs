@@ -217,20 +217,30 @@
 //!
 //! # Choosing a backend
 //!
-//! | feature | backend | notes |
-//! |---|---|---|
-//! | `tokio` (default) | [tokio](https://tokio.rs) | also picked up from an ambient tokio runtime |
-//! | `smol` | [smol](https://docs.rs/smol) | |
-//! | `async-std` | [async-std](https://docs.rs/async-std) | deprecated upstream, still supported |
-//! | `tls` | — | TLS streams over any byte stream (rustls) |
-//! | `tokio-io` | — | `tokio::io::{AsyncRead, AsyncWrite}` on every byte stream (tokio's traits only) |
-//! | `hyper` | — | `hyper::rt::{Read, Write}` on every byte stream, and `hyper_rt`: hyper's executor and timer |
-//! | `full` | all three, `tls` and `hyper` | |
+//! | feature | what it turns on |
+//! |---|---|
+//! | `tokio` (default) | the [tokio](https://tokio.rs) backend, also picked up from an ambient tokio runtime |
+//! | `smol` | the [smol](https://docs.rs/smol) backend |
+//! | `async-std` | the [async-std](https://docs.rs/async-std) backend (deprecated upstream, still supported) |
+//! | `net` (default) | `net`: TCP, UDP, Unix sockets, `getaddrinfo` (Unix) |
+//! | `process` (default) | `process`: child processes (Unix) |
+//! | `signal` (default) | `signal`: receiving Unix signals |
+//! | `fs` (default) | `fs`: async files and paths |
+//! | `tls` | `tls`: TLS streams over any byte stream (rustls) |
+//! | `tokio-io` | `tokio::io::{AsyncRead, AsyncWrite}` on every byte stream (tokio's traits only; on with `tokio`) |
+//! | `hyper` | `hyper::rt::{Read, Write}` on every byte stream, and `hyper_rt`: hyper's executor and timer |
+//! | `full` | all three backends and every capability, `tls` and `hyper` |
+//!
+//! Each capability turns on, in each backend compiled in, only the runtime features it needs
+//! (`net` tokio's I/O driver, `process` its process reaper, ...). The `tokio` backend always
+//! has tokio's multi-threaded scheduler: [`run`] builds a multi-threaded runtime, so a task
+//! group's children run in parallel as they do inside `#[tokio::main]`, whatever features the
+//! rest of the dependency graph turns on.
 //!
 //! ```toml
 //! [dependencies]
 //! anyio = "0.1"                                                          # tokio
-//! # anyio = { version = "0.1", default-features = false, features = ["smol"] }  # smol only
+//! # anyio = { version = "0.1", default-features = false, features = ["smol", "net"] }  # smol
 //! ```
 //!
 //! Features are additive. The backend in force is, in order: the one given to
@@ -248,6 +258,20 @@
 //!     Err(missing) => assert!(missing.to_string().contains("smol")),
 //! }
 //! ```
+//!
+//! # For library authors
+//!
+//! A library depends on anyio with `default-features = false` and only the capabilities it
+//! uses, and never picks a backend: the application does, and its choice (with the
+//! capabilities every crate in its graph asked for) applies to the library's code too.
+//!
+//! ```toml
+//! [dependencies]
+//! anyio = { version = "0.1", default-features = false, features = ["net"] }
+//! ```
+//!
+//! Its tests pick a backend as dev-dependency features (`anyio = { version = "0.1",
+//! features = ["tokio", "smol"] }` under `[dev-dependencies]`), which do not reach its users.
 //!
 //! # Module map
 //!
@@ -286,6 +310,8 @@
     unreachable_pub
 )]
 #![forbid(unsafe_code)]
+// On docs.rs every feature is on, and each feature-gated item says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Everything in anyio-core is the public API; the facade adds only the macros and features.
 #[doc(inline)]

@@ -3,6 +3,7 @@
 //! the peer must read a prefix of the 16 MiB followed by exactly `Z`; a later `write_all`
 //! works. Checked through `StreamIo` over a stream of one's own, and on `TcpStream`'s own
 //! traits.
+#![cfg(all(feature = "net", feature = "tokio-io"))]
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
 //! Codec libraries over anyio TCP through the ecosystem's I/O traits, on every backend:
 //! `tokio_util::codec::Framed` through `tokio::io`, and `futures::io::BufReader::lines`
 //! through `futures_io`.
+#![cfg(all(feature = "net", feature = "tokio-io"))]
 
 use anyio::net::{create_tcp_listener, TcpStream};
 use anyio::streams::compat::StreamIo;

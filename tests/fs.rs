@@ -1,5 +1,6 @@
 //! Files and paths (DESIGN §9): `open_file`/`AsyncFile` and the async `Path` round-trip real
 //! files in a temporary directory on every backend, and errors keep their path.
+#![cfg(feature = "fs")]
 
 use std::io::{ErrorKind, SeekFrom};
 

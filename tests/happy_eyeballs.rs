@@ -1,6 +1,7 @@
 //! RFC 8305 connection racing (`anyio::net::happy_eyeballs`, used by `connect_tcp`), tested
 //! on virtual time with scripted connection attempts: exact start times, winners, ordering,
 //! cancellation and error aggregation, on every backend.
+#![cfg(feature = "net")]
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! hyper on every backend (feature `hyper`): HTTP/1.1 and HTTP/2 over anyio TCP, with
 //! `anyio::hyper_rt`'s executor and timer; shutdown by cancelling the server's scope; deadlines
 //! from anyio's scopes and hyper's own timeouts on virtual time.
-#![cfg(feature = "hyper")]
+#![cfg(all(feature = "hyper", feature = "net"))]
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};

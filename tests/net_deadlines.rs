@@ -1,6 +1,7 @@
 //! A deadline around a composite network operation (`connect_tcp`, `getaddrinfo`, a
 //! listener's `serve`) is a timeout, caught by its scope, never an error of the operation; and
 //! a `serve` dropped by foreign code ends its handlers. On every backend.
+#![cfg(feature = "net")]
 
 use std::pin::pin;
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! The ecosystem's I/O traits on anyio's sockets, from their poll core: `futures_io` and
 //! `tokio::io` round trips over TCP and Unix streams, one task reading while another writes
 //! through shared references, end of stream, and poll calls as cancellation points.
+#![cfg(all(feature = "net", feature = "tokio-io"))]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! TCP streams and listeners, `connect_tcp` and `getaddrinfo`, on every backend.
+#![cfg(feature = "net")]
 
 use std::io;
 use std::net::SocketAddr;
@@ -108,6 +109,40 @@ async fn peer_close_is_end_of_stream_and_own_close_is_closed_resource() {
     assert!(is_closed(&client.receive(64).await));
     assert!(is_closed(&client.send_all(b"x").await));
     assert!(is_closed(&client.send_all(b"").await));
+}
+
+// The tokio backend watches a duplicate of each socket's descriptor (tokio's only safe way to
+// register a descriptor it does not own); these two would hang or fail if that duplicate
+// outlived the socket.
+
+#[anyio::test]
+async fn dropping_a_stream_closes_every_descriptor_of_it() {
+    let (client, server) = tcp_pair().await;
+    client.send_all(b"bye").await.unwrap();
+    drop(client);
+    let outcome = move_on_after(Duration::from_secs(10), async {
+        assert_eq!(server.receive(64).await.unwrap(), b"bye");
+        server.receive(64).await
+    })
+    .await;
+    assert!(
+        matches!(outcome, Some(Err(StreamError::EndOfStream))),
+        "the peer must see the end of the stream, got {outcome:?}"
+    );
+}
+
+#[anyio::test]
+async fn dropping_a_listener_frees_its_port() {
+    let listener = loopback_listener().await;
+    let address = listener.local_addrs()[0];
+    drop(listener);
+    let again = TcpListenerOptions::new()
+        .local_host("127.0.0.1")
+        .local_port(address.port())
+        .bind()
+        .await
+        .unwrap();
+    assert_eq!(again.local_addrs(), [address]);
 }
 
 #[anyio::test]

@@ -1,6 +1,7 @@
 //! UDP sockets (DESIGN §8): unconnected and connected round trips, addresses and attributes,
 //! BusyResource, closing while a receive waits, send errors that give the item back, and the
 //! creation options, on every backend.
+#![cfg(feature = "net")]
 
 mod common;
 

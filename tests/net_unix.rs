@@ -1,6 +1,7 @@
 //! Unix sockets (DESIGN §8): streams (the conformance checks on listener-made and adopted
 //! pairs), listeners (stale socket files, refused paths, serve, close), datagram sockets, and
 //! passing file descriptors, on every backend.
+#![cfg(feature = "net")]
 
 mod common;
 

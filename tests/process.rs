@@ -1,7 +1,7 @@
 //! Child processes (DESIGN §9, Unix): `run_process` output, input, `check`, not-found errors,
 //! cancellation that kills and reaps, and `open_process` pipes, waiting and signals, on every
 //! backend.
-#![cfg(unix)]
+#![cfg(all(unix, feature = "process"))]
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! A child's pipes through their poll core and the ecosystem's I/O traits, on every backend.
-#![cfg(unix)]
+#![cfg(all(unix, feature = "process"))]
 
 use std::task::{Context, Poll, Waker};
 

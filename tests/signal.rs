@@ -5,7 +5,7 @@
 //! test's receiver for them is installed, so no signal can reach the test harness unhandled.
 //! The three backends' copies of a test run in parallel and may see each other's signals:
 //! the assertions tolerate extra deliveries.
-#![cfg(unix)]
+#![cfg(all(unix, feature = "signal", feature = "process"))]
 
 use std::collections::HashSet;
 

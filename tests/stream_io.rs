@@ -1,6 +1,7 @@
 //! `StreamIo`: a stream of one's own with only async methods, under the `futures_io` and
 //! `tokio::io` traits, checked against a model (random buffer sizes, abandoned calls,
 //! flushes and closes), and the case of a write abandoned by a timeout.
+#![cfg(all(feature = "net", feature = "tokio-io"))]
 
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};

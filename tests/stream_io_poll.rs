@@ -1,6 +1,7 @@
 //! The poll core of the compat adapters (`StreamIo`, `FuturesIoStream`, `TokioIoStream`):
 //! cancellation points that take nothing, closes that wake blocked polls, and `StreamIo`'s
 //! buffered state shared by its I/O traits and its anyio methods.
+#![cfg(feature = "tokio-io")]
 
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,7 @@
 //! Stream wrappers and adapters: buffered receives, incremental UTF-8 text, stapled object
 //! streams, typed attributes through layers, boxed streams, memory object streams through the
 //! object-stream traits, `Listener::serve`, and the futures-io / tokio adapters.
+#![cfg(feature = "tokio-io")]
 
 use std::sync::{Arc, Mutex};
 

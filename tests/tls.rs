@@ -2,7 +2,7 @@
 //! conformance checks, TLS over TLS, attributes, handshake failures, truncation, `unwrap`,
 //! full duplex, cancellation, and `TlsListener`. Certificates are generated at test time with
 //! rcgen (a CA, and certificates it signs); no key is committed.
-#![cfg(feature = "tls")]
+#![cfg(all(feature = "tls", feature = "net"))]
 
 mod common;
 
@@ -1226,7 +1226,7 @@ async fn serve_ends_with_the_listener_error() {
 // ---------------------------------------------------------------------------------------------
 // Over TCP, and with OpenSSL
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 mod over_tcp {
     use std::future::Future;
     use std::path::PathBuf;

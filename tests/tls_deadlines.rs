@@ -1,7 +1,7 @@
 //! A deadline around a TLS handshake (client or server side, `TlsStream::wrap`,
 //! `connect_tls`, `TlsListener::accept` and `serve`) is a timeout caught by its scope, never a
 //! handshake error, on every backend. The peer is a plain TCP socket that never answers.
-#![cfg(all(feature = "tls", unix))]
+#![cfg(all(feature = "tls", feature = "net", unix))]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! `tokio-io` feature) over anyio TCP on every backend, and the poll core's contract: a write
 //! abandoned by its caller is not credited to a later one, and a poll in a cancelled scope
 //! takes nothing.
-#![cfg(feature = "tls")]
+#![cfg(all(feature = "tls", feature = "net"))]
 
 use std::future::poll_fn;
 use std::sync::Arc;

@@ -3,9 +3,10 @@
 //! async-std is deprecated upstream in favour of smol, but many programs still run on it.
 //! This crate holds only the runtime primitives anyio-core builds on: spawning on async-std's
 //! executor, its blocking pool, timers and `block_on`. async-std has no stable process or
-//! signal API, so on Unix it shares the smol backend's child processes and signals, which are
-//! built on the executor-agnostic async-process and async-signal, and its socket
-//! registration (async-std's own sockets are async-io's).
+//! signal API, so on Unix (behind the features of the same names) it takes child processes,
+//! signals and socket readiness from anyio-async-io, which the smol backend shares: they are
+//! built on the executor-agnostic async-process, async-signal and async-io (async-std's own
+//! sockets are async-io's).
 //! All semantics live in anyio-core. Applications use the `anyio` crate, not this one.
 #![warn(
     missing_docs,
@@ -15,8 +16,12 @@
 )]
 #![forbid(unsafe_code)]
 
-#[cfg(unix)]
-pub use anyio_smol::{signals, spawn_child, Child, ChildReader, ChildStdin, Registration, Signals};
+#[cfg(all(unix, feature = "net"))]
+pub use anyio_async_io::Registration;
+#[cfg(all(unix, feature = "signal"))]
+pub use anyio_async_io::{signals, Signals};
+#[cfg(all(unix, feature = "process"))]
+pub use anyio_async_io::{spawn_child, Child, ChildReader, ChildStdin};
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -7,9 +7,20 @@
 //!
 //! # Features
 //!
+//! Backends:
+//!
 //! - `tokio`: the tokio backend.
 //! - `smol`: the smol backend.
 //! - `async-std`: the async-std backend.
+//!
+//! Capabilities, each turning on in each backend compiled in only the runtime features it
+//! needs:
+//!
+//! - `net`: the `net` module (Unix).
+//! - `process`: the `process` module (Unix).
+//! - `signal`: the `signal` module's receiver (Unix).
+//! - `fs`: the `fs` module.
+//! - `tls`: the `tls` module.
 //! - `tokio-io`: `tokio::io::{AsyncRead, AsyncWrite}` on every byte stream.
 //! - `hyper`: `hyper::rt::{Read, Write}` on every byte stream, and `hyper_rt`: hyper's
 //!   executor and timer on anyio.
@@ -37,6 +48,8 @@
     unreachable_pub
 )]
 #![forbid(unsafe_code)]
+// On docs.rs every feature is on, and each feature-gated item says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Without any backend the crate still builds (every runtime call reports the missing feature),
 // but the dispatch code is then unreachable.
 #![cfg_attr(
@@ -47,16 +60,18 @@
 mod backend;
 pub mod cancel;
 mod context;
+#[cfg(feature = "fs")]
 pub mod fs;
 #[cfg(feature = "hyper")]
 pub mod hyper_rt;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "net"))]
 pub mod net;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 pub mod process;
 mod run;
 mod runtime;
-#[cfg(unix)]
+// `process` needs the `Signal` type to signal its children; the receiver needs `signal`.
+#[cfg(all(unix, any(feature = "signal", feature = "process")))]
 pub mod signal;
 pub mod streams;
 mod sweep;
@@ -74,11 +89,12 @@ pub use cancel::{
     cancelled, checkpoint, checkpoint_if_cancelled, current_effective_deadline, fail_after,
     fail_at, finally, move_on_after, move_on_at, CancelHandle, CancelScope, Scoped, TimeoutError,
 };
+#[cfg(feature = "fs")]
 pub use fs::open_file;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 pub use process::{open_process, run_process};
 pub use run::{run, run_with, try_run_with};
-#[cfg(unix)]
+#[cfg(all(unix, feature = "signal"))]
 pub use signal::open_signal_receiver;
 pub use streams::memory::{create_memory_object_stream, MemoryReceiveStream, MemorySendStream};
 #[cfg(loom)]

@@ -248,7 +248,7 @@ impl<R> Future for BlockingTask<R> {
 // `cfg`-gated variants, like `BlockingTask`.
 
 /// Dispatches one call on a backend handle enum to the variant compiled in.
-#[cfg(unix)]
+#[cfg(all(unix, any(feature = "process", feature = "signal")))]
 macro_rules! each_backend {
     ($value:expr, $enum:ident, $inner:ident => $call:expr) => {
         match $value {
@@ -277,7 +277,7 @@ macro_rules! each_backend {
 }
 
 /// Spawns a child process on `backend`, with the given standard streams.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 pub(crate) fn spawn_child(
     backend: Backend,
     command: std::process::Command,
@@ -308,7 +308,7 @@ pub(crate) fn spawn_child(
 }
 
 /// A backend's child process handle.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 #[derive(Debug)]
 pub(crate) enum Child {
     #[cfg(feature = "tokio")]
@@ -321,7 +321,7 @@ pub(crate) enum Child {
     NotCompiledIn(std::convert::Infallible),
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 impl Child {
     pub(crate) fn id(&self) -> u32 {
         each_backend!(self, Child, child => child.id())
@@ -356,7 +356,7 @@ impl Child {
 }
 
 /// A backend's write end of a child's stdin.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 #[derive(Debug)]
 pub(crate) enum ChildStdin {
     #[cfg(feature = "tokio")]
@@ -369,7 +369,7 @@ pub(crate) enum ChildStdin {
     NotCompiledIn(std::convert::Infallible),
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 impl ChildStdin {
     pub(crate) fn poll_write(
         &mut self,
@@ -389,7 +389,7 @@ impl ChildStdin {
 }
 
 /// A backend's read end of a child's stdout or stderr.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 #[derive(Debug)]
 pub(crate) enum ChildReader {
     #[cfg(feature = "tokio")]
@@ -402,7 +402,7 @@ pub(crate) enum ChildReader {
     NotCompiledIn(std::convert::Infallible),
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 impl ChildReader {
     pub(crate) fn poll_read(
         &mut self,
@@ -414,7 +414,7 @@ impl ChildReader {
 }
 
 /// Starts listening on `backend` for the signals numbered `numbers`.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "signal"))]
 pub(crate) fn signals(backend: Backend, numbers: &[i32]) -> std::io::Result<Signals> {
     match backend {
         #[cfg(feature = "tokio")]
@@ -429,7 +429,7 @@ pub(crate) fn signals(backend: Backend, numbers: &[i32]) -> std::io::Result<Sign
 }
 
 /// A backend's stream of received signal numbers.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "signal"))]
 #[derive(Debug)]
 pub(crate) enum Signals {
     #[cfg(feature = "tokio")]
@@ -442,7 +442,7 @@ pub(crate) enum Signals {
     NotCompiledIn(std::convert::Infallible),
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "signal"))]
 impl Signals {
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<std::io::Result<i32>>> {
         each_backend!(self, Signals, signals => signals.poll_next(cx))

@@ -229,11 +229,13 @@ fn expand_main(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
             })?;
         backend = Some(format_ident!("{}", found.1));
     }
+    // The other fields (syn's modifiers) have nothing to say about a free `async fn main`.
     let ItemFn {
         attrs,
         vis,
         sig,
         block,
+        ..
     } = function;
     let name = &sig.ident;
     let output = &sig.output;

@@ -2,8 +2,9 @@
 //!
 //! This crate holds only the runtime primitives that anyio-core builds on: spawning a detached
 //! task, spawning blocking work, a timer, `block_on`, detecting an ambient tokio runtime, and
-//! on Unix child processes (`tokio::process`), signals (`tokio::signal::unix`) and socket
-//! readiness (`AsyncFd`).
+//! on Unix, behind the features of the same names, child processes (`process`:
+//! `tokio::process`), signals (`signal`: `tokio::signal::unix`) and socket readiness (`net`:
+//! tokio's I/O driver). Each feature turns on only the tokio features it needs.
 //! All semantics (cancel scopes, task groups, ...) live in anyio-core, so that every backend
 //! behaves identically. Applications use the `anyio` crate, not this one.
 #![warn(
@@ -14,18 +15,18 @@
 )]
 #![forbid(unsafe_code)]
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "net"))]
 mod net;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 mod process;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "signal"))]
 mod signal;
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "net"))]
 pub use net::Registration;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "process"))]
 pub use process::{spawn_child, Child, ChildReader, ChildStdin};
-#[cfg(unix)]
+#[cfg(all(unix, feature = "signal"))]
 pub use signal::{signals, Signals};
 
 use std::future::Future;

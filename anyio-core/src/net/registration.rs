@@ -1,7 +1,7 @@
 //! Dispatch of socket readiness to the backend in force.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::task::{Context, Poll};
 
 #[allow(unused_imports)] // unused when no backend is compiled in
@@ -9,7 +9,7 @@ use crate::backend::Backend;
 use crate::backend::{current_backend, BackendUnavailable, NoRuntime};
 
 /// A non-blocking std socket registered with the reactor of the backend it was made on.
-pub(crate) enum Registered<T: AsFd + AsRawFd> {
+pub(crate) enum Registered<T: AsFd + AsRawFd + Into<OwnedFd>> {
     #[cfg(feature = "tokio")]
     Tokio(anyio_tokio::Registration<T>),
     #[cfg(feature = "smol")]
@@ -34,7 +34,7 @@ macro_rules! each_registration {
     };
 }
 
-impl<T: AsFd + AsRawFd> Registered<T> {
+impl<T: AsFd + AsRawFd + Into<OwnedFd>> Registered<T> {
     /// Puts `socket` in non-blocking mode and registers it with the current backend.
     ///
     /// # Errors

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::task::{Context, Poll};
@@ -42,7 +42,7 @@ impl Failure {
 /// descriptor at once, so a listener's port is free again) and wakes whoever waits, who then
 /// see [`Failure::Closed`]. At most one task waits per direction (the resource guards see to
 /// that), so one waker slot per direction is enough.
-pub(crate) struct Socket<T: AsFd + AsRawFd> {
+pub(crate) struct Socket<T: AsFd + AsRawFd + Into<OwnedFd>> {
     io: RwLock<Option<Registered<T>>>,
     closed: AtomicBool,
     read_waker: AtomicWaker,
@@ -51,7 +51,7 @@ pub(crate) struct Socket<T: AsFd + AsRawFd> {
     pub(crate) sending: ResourceGuard,
 }
 
-impl<T: AsFd + AsRawFd> fmt::Debug for Socket<T> {
+impl<T: AsFd + AsRawFd + Into<OwnedFd>> fmt::Debug for Socket<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Socket")
             .field("fd", &self.raw_fd())
@@ -60,7 +60,7 @@ impl<T: AsFd + AsRawFd> fmt::Debug for Socket<T> {
     }
 }
 
-impl<T: AsFd + AsRawFd> Socket<T> {
+impl<T: AsFd + AsRawFd + Into<OwnedFd>> Socket<T> {
     /// Registers `socket` with the current backend; `receiving` and `sending` name the
     /// actions for [`BusyResource`](StreamError::BusyResource) errors.
     pub(crate) fn new(
@@ -202,7 +202,7 @@ impl DatagramBuffer {
     }
 }
 
-impl<T: AsFd + AsRawFd> Socket<T> {
+impl<T: AsFd + AsRawFd + Into<OwnedFd>> Socket<T> {
     /// Receives one datagram with `op` (which fills the buffer and says how many bytes came,
     /// and from whom), one receiver at a time, nothing in a cancelled scope.
     pub(crate) async fn receive_datagram<A>(

@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{ready, Context, Poll};
 
@@ -13,7 +13,9 @@ use crate::streams::StreamError;
 use crate::sync::waiters::poll_cancel_point;
 
 /// What a connected stream socket must offer (`std`'s TCP and Unix streams do).
-pub(crate) trait StreamSocket: AsFd + AsRawFd + Send + Sync + 'static {
+pub(crate) trait StreamSocket:
+    AsFd + AsRawFd + Into<OwnedFd> + Send + Sync + 'static
+{
     fn receive(&self, buf: &mut [u8]) -> io::Result<usize>;
     fn send(&self, data: &[u8]) -> io::Result<usize>;
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;

@@ -28,8 +28,10 @@
 
 mod error;
 mod kind;
+#[cfg(feature = "signal")]
 mod receiver;
 
 pub use error::SignalError;
 pub use kind::Signal;
+#[cfg(feature = "signal")]
 pub use receiver::{open_signal_receiver, SignalReceiver};

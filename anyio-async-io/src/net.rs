@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::task::{ready, Context, Poll};
 
 use async_io::Async;
@@ -11,7 +11,9 @@ use async_io::Async;
 /// A socket registered with async-io's reactor.
 ///
 /// anyio-core performs the socket calls itself (on `T`, a `std` socket type); this type only
-/// waits for readiness, so one code path serves TCP, UDP and Unix sockets alike.
+/// waits for readiness, so one code path serves TCP, UDP and Unix sockets alike. Only types
+/// that own their descriptor (`T: Into<OwnedFd>`, as std's sockets) can be registered, so the
+/// descriptor the reactor watches stays the socket's for as long as it is registered.
 pub struct Registration<T: AsFd>(Async<T>);
 
 impl<T: AsFd> fmt::Debug for Registration<T> {
@@ -22,7 +24,7 @@ impl<T: AsFd> fmt::Debug for Registration<T> {
     }
 }
 
-impl<T: AsFd> Registration<T> {
+impl<T: AsFd + Into<OwnedFd>> Registration<T> {
     /// Registers `socket`, putting it in non-blocking mode.
     ///
     /// # Errors

@@ -1,6 +1,6 @@
 //! Cancel scopes, timeouts, shields, `finally` and cancellation points (DESIGN §4).
 
-mod common;
+use crate::common;
 
 use std::time::Duration as StdDuration;
 

@@ -2,7 +2,7 @@
 //! scope creates its node in the scope tree only when something needs it (docs/ARCHITECTURE.md
 //! §3). Every test here checks that the on-demand node behaves exactly as an eager one would.
 
-mod common;
+use crate::common;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;

@@ -3,7 +3,7 @@
 //! waiters, lowering revokes nothing), FIFO order, misuse errors and cancel-safe acquisition
 //! (ported from AnyIO's and Trio's limiter tests).
 
-mod common;
+use crate::common;
 
 use common::wait_until;
 use std::collections::HashSet;

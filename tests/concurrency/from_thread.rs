@@ -1,7 +1,7 @@
 //! `from_thread` (DESIGN §9), after AnyIO's `test_from_thread.py`: calls back into the event
 //! loop, cancellation, and errors outside worker threads.
 
-mod common;
+use crate::common;
 
 use std::time::Duration as StdDuration;
 

@@ -148,21 +148,28 @@ mod outside_anyio_tasks {
     /// listed, also those of a group nested in it.
     #[tokio::test(flavor = "current_thread")]
     async fn children_of_a_group_in_a_plain_tokio_task_are_listed() {
+        // The task list is the whole process's, shared with every test of this binary: the
+        // names are this test's own.
         task_group(|tg| async move {
-            tg.task().name("outer child").start_soon(sleep_forever())?;
+            tg.task()
+                .name("outer child outside anyio")
+                .start_soon(sleep_forever())?;
             task_group(|inner| async move {
                 inner
                     .task()
-                    .name("inner child")
+                    .name("inner child outside anyio")
                     .start_soon(sleep_forever())?;
                 let mut names: Vec<_> = get_running_tasks()
                     .into_iter()
                     .filter_map(|task| task.name)
-                    .filter(|name| name.ends_with(" child"))
+                    .filter(|name| name.ends_with(" child outside anyio"))
                     .collect();
                 names.sort();
                 // Listed once each, although the inner group is reachable twice.
-                assert_eq!(names, ["inner child", "outer child"]);
+                assert_eq!(
+                    names,
+                    ["inner child outside anyio", "outer child outside anyio"]
+                );
                 inner.cancel();
                 Ok::<_, anyio::SpawnError>(())
             })
@@ -176,7 +183,7 @@ mod outside_anyio_tasks {
         assert!(get_running_tasks().iter().all(|task| !task
             .name
             .as_deref()
-            .is_some_and(|name| name.ends_with(" child"))));
+            .is_some_and(|name| name.ends_with(" child outside anyio"))));
     }
 }
 

@@ -2,7 +2,7 @@
 //! each side, clones, fairness, cancellation without loss or duplication, statistics, and the
 //! `Stream`/`Sink` interfaces (ported from AnyIO's and Trio's memory stream/channel tests).
 
-mod common;
+use crate::common;
 
 use common::{receivers_waiting, senders_waiting};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

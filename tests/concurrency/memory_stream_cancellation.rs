@@ -4,7 +4,7 @@
 //! a scope already cancelled nothing moves, even when it could without waiting. Each race is
 //! driven by hand: poll, let the other end act, cancel, poll again.
 
-mod common;
+use crate::common;
 
 use std::future::poll_fn;
 use std::pin::Pin;

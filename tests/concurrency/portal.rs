@@ -1,7 +1,7 @@
 //! `BlockingPortal` (DESIGN §9): plain threads calling into an anyio event loop that runs in its
 //! own thread, on every backend.
 
-mod common;
+use crate::common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

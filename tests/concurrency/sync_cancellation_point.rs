@@ -4,8 +4,6 @@
 //! And a loop of operations that never block still yields now and then, so that a deadline
 //! around it fires and sibling tasks run, on a single-threaded executor too.
 
-mod common;
-
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

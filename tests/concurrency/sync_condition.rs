@@ -2,7 +2,7 @@
 //! notification hand-over when a notified waiter is cancelled (ported from AnyIO's and Trio's
 //! condition tests).
 
-mod common;
+use crate::common;
 
 use common::wait_until;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! `Event` (DESIGN §6): set/is_set/wait, waking every waiter, cancellation and statistics
 //! (ported from AnyIO's and Trio's event tests).
 
-mod common;
+use crate::common;
 
 use common::wait_until;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! explicit release, and cancel-safety of `acquire` even after the lock was handed over
 //! (ported from AnyIO's and Trio's lock tests).
 
-mod common;
+use crate::common;
 
 use common::wait_until;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! `Semaphore` (DESIGN §6): counting, bounded releases, FIFO hand-off without barging, and
 //! cancel-safe acquisition (ported from AnyIO's and Trio's semaphore tests).
 
-mod common;
+use crate::common;
 
 use common::wait_until;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! Task groups (DESIGN §5): results, error collection, panics, `start`, `spawn`, cancellation
 //! and the guarantee that no child outlives its group.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -2,7 +2,7 @@
 //! children: each is dropped on its executor, its `finally` cleanup runs, introspection stops
 //! listing it once it ended, and no child outlives the `run` call that owns it.
 
-mod common;
+use crate::common;
 
 use std::future::Future;
 use std::pin::pin;

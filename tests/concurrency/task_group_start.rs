@@ -3,7 +3,7 @@
 //! cancelled scope starts nothing, a task that started is never started twice by a retrying
 //! caller, and a `start` dropped by foreign code loses neither its task nor its task's error.
 
-mod common;
+use crate::common;
 
 use std::future::Future;
 use std::pin::pin;

@@ -1,7 +1,7 @@
 //! `to_thread::run_sync` (DESIGN §9), after AnyIO's `test_to_thread.py`: results, panics,
 //! limiters, and cancellation with and without abandoning the thread.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Virtual time (DESIGN §10): `MockClock`, autojump, `wait_all_tasks_blocked` and the
 //! `Sequencer`, with exact timings on every backend.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant as RealInstant;

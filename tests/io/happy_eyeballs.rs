@@ -10,8 +10,6 @@ use std::time::Duration;
 use anyio::net::{happy_eyeballs, interleave_families};
 use anyio::{current_time, fail_after, move_on_after, sleep, sleep_forever, CancelScope, Instant};
 
-mod common;
-
 const DELAY: Duration = Duration::from_millis(250);
 
 fn address(text: &str) -> SocketAddr {

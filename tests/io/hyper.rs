@@ -19,7 +19,7 @@ use hyper::rt::{Executor, Timer};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 
-mod common;
+use crate::common;
 
 use common::Flag;
 

@@ -14,7 +14,7 @@ use anyio::streams::{ByteReceiveStream, Listener, StreamError};
 use anyio::{fail_after, move_on_after, sleep, sleep_forever, CancelScope, Event};
 use futures::future::Either;
 
-mod common;
+use crate::common;
 
 use common::Flag;
 

@@ -2,7 +2,7 @@
 //! `tokio::io` round trips over TCP and Unix streams, one task reading while another writes
 //! through shared references, end of stream, and poll calls as cancellation points.
 
-mod common;
+use crate::common;
 
 use std::future::poll_fn;
 use std::task::Poll;

@@ -19,7 +19,7 @@ use anyio::streams::{
 use anyio::testing::{check_half_closeable_stream, check_two_way_stream, wait_all_tasks_blocked};
 use anyio::{move_on_after, task_group, Event};
 
-mod common;
+use crate::common;
 
 use common::{ipv6_available, is_busy, is_closed};
 

@@ -2,7 +2,7 @@
 //! BusyResource, closing while a receive waits, send errors that give the item back, and the
 //! creation options, on every backend.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::pin::pin;

@@ -2,7 +2,7 @@
 //! pairs), listeners (stale socket files, refused paths, serve, close), datagram sockets, and
 //! passing file descriptors, on every backend.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Seek, Write};
 use std::os::fd::AsFd;

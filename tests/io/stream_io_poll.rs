@@ -16,7 +16,7 @@ use anyio::testing::memory_stream_pair;
 use anyio::{move_on_after, CancelScope};
 use futures::{AsyncReadExt, AsyncWriteExt};
 
-mod common;
+use crate::common;
 
 /// A stream that receives what it sent, sending a byte at a time with a pause before each:
 /// data accepted by `StreamIo` only arrives while something polls the send.

@@ -4,8 +4,6 @@
 //! rcgen (a CA, and certificates it signs); no key is committed.
 #![cfg(feature = "tls")]
 
-mod common;
-
 use std::error::Error as _;
 use std::io;
 use std::sync::{Arc, Mutex};

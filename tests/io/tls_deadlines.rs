@@ -12,7 +12,7 @@ use anyio::tls::rustls::{ClientConfig, ServerConfig};
 use anyio::tls::{TlsConfig, TlsListener, TlsStream};
 use anyio::{fail_after, move_on_after, CancelScope};
 
-mod common;
+use crate::common;
 
 use common::Flag;
 
@@ -22,7 +22,7 @@ fn ms(millis: u64) -> Duration {
 
 /// A client configuration trusting a fresh certificate for `localhost`, and the server's.
 fn configs() -> (Arc<ClientConfig>, Arc<ServerConfig>) {
-    include!("../anyio-core/doc/tls_configs.rs")
+    include!("../../anyio-core/doc/tls_configs.rs")
 }
 
 fn client_config() -> TlsConfig {

@@ -3,8 +3,6 @@
 //! backend.
 #![cfg(unix)]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -31,4 +31,5 @@ mod task_group_dropped;
 mod task_group_start;
 mod time;
 mod to_thread;
+mod tokio_clock;
 mod virtual_time;

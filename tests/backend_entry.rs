@@ -50,14 +50,14 @@ async fn library_work() -> Option<Backend> {
         "a worker thread runs on the caller's backend"
     );
 
-    #[cfg(unix)]
+    #[cfg(all(unix, feature = "net"))]
     tcp_echo().await;
 
     assert_eq!(current_backend(), backend);
     backend
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "net"))]
 async fn tcp_echo() {
     use anyio::net::{create_tcp_listener, TcpStream};
     use anyio::streams::{ByteReceiveStream, ByteSendStream, Listener};

@@ -219,7 +219,8 @@
 //!
 //! | feature | what it turns on |
 //! |---|---|
-//! | `tokio` (default) | the [tokio](https://tokio.rs) backend, also picked up from an ambient tokio runtime |
+//! | `tokio-multi-thread` (default) | `tokio`, with a multi-threaded runtime for [`run`] |
+//! | `tokio` | the [tokio](https://tokio.rs) backend, also picked up from an ambient tokio runtime |
 //! | `smol` | the [smol](https://docs.rs/smol) backend |
 //! | `async-std` | the [async-std](https://docs.rs/async-std) backend (deprecated upstream, still supported) |
 //! | `net` (default) | `net`: TCP, UDP, Unix sockets, `getaddrinfo` (Unix) |
@@ -232,10 +233,11 @@
 //! | `full` | all three backends and every capability, `tls` and `hyper` |
 //!
 //! Each capability turns on, in each backend compiled in, only the runtime features it needs
-//! (`net` tokio's I/O driver, `process` its process reaper, ...). The `tokio` backend always
-//! has tokio's multi-threaded scheduler: [`run`] builds a multi-threaded runtime, so a task
-//! group's children run in parallel as they do inside `#[tokio::main]`, whatever features the
-//! rest of the dependency graph turns on.
+//! (`net` tokio's I/O driver, `process` its process reaper, ...). With `tokio-multi-thread`
+//! (the default) [`run`] builds a multi-threaded tokio runtime, so a task group's children run
+//! in parallel as they do inside `#[tokio::main]`; with `tokio` alone it builds a current-thread
+//! one. Inside your own tokio runtime anyio runs on it, whatever its flavour, so a library
+//! never needs `tokio-multi-thread`.
 //!
 //! ```toml
 //! [dependencies]

@@ -208,6 +208,7 @@ pub(crate) fn ambient_backend() -> Option<Backend> {
 }
 
 /// [`current_backend`], or a panic with the message of [`NoRuntime`] located at the caller.
+#[cfg(all(unix, any(feature = "process", feature = "signal")))]
 #[track_caller]
 pub(crate) fn require_backend() -> Backend {
     let caller = Location::caller();

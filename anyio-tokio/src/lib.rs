@@ -133,13 +133,18 @@ pub fn is_ambient() -> bool {
     tokio::runtime::Handle::try_current().is_ok()
 }
 
-/// Runs `future` to completion on a new multi-threaded tokio runtime with every driver enabled.
+/// Runs `future` to completion on a new tokio runtime with every driver enabled: a
+/// multi-threaded one with the `multi-thread` feature, else a current-thread one.
 ///
 /// # Panics
 ///
 /// Panics if the runtime cannot be built (the OS refused threads or an I/O driver).
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
+    #[cfg(feature = "multi-thread")]
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    #[cfg(not(feature = "multi-thread"))]
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder
         .enable_all()
         .build()
         .expect("failed to build a tokio runtime")

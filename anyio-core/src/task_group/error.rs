@@ -57,6 +57,31 @@ impl<E> TaskGroupError<E> {
             TaskGroupError::Cancelled => Vec::new(),
         }
     }
+
+    /// The error, when the group failed with exactly one (the common case: one child failed
+    /// and the others were cancelled); otherwise the group's error as it was.
+    ///
+    /// # Errors
+    ///
+    /// `self` unchanged when it holds no error ([`TaskGroupError::Cancelled`]) or several.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::TaskGroupError;
+    /// assert_eq!(TaskGroupError::Failed(vec!["disk full"]).into_single(), Ok("disk full"));
+    /// let two = TaskGroupError::Failed(vec!["a", "b"]);
+    /// assert_eq!(two.clone().into_single(), Err(two));
+    /// ```
+    pub fn into_single(self) -> Result<E, TaskGroupError<E>> {
+        match self {
+            TaskGroupError::Failed(errors) => match <[E; 1]>::try_from(errors) {
+                Ok([error]) => Ok(error),
+                Err(errors) => Err(TaskGroupError::Failed(errors)),
+            },
+            TaskGroupError::Cancelled => Err(TaskGroupError::Cancelled),
+        }
+    }
 }
 
 impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
@@ -77,13 +102,14 @@ impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for TaskGroupError<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.errors()
-            .first()
-            .map(|error| error as &(dyn std::error::Error + 'static))
-    }
-}
+/// An error for every `E` that prints, so that `?` takes a group's failure into
+/// `anyhow::Result` or `Box<dyn Error>` whatever the children's error type (`anyhow::Error` and
+/// `Box<dyn Error + Send + Sync>` included, which do not implement `Error` themselves).
+///
+/// The message already names every error, so `source` is `None`: a report that walks the
+/// chain (anyhow's `{:#}`, `{:?}`) prints each error once. Reach the errors themselves with
+/// [`errors`](TaskGroupError::errors) or [`into_single`](TaskGroupError::into_single).
+impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskGroupError<E> {}
 
 /// A task was spawned into a task group that has already finished.
 ///
@@ -131,7 +157,7 @@ pub enum SpawnError {
 #[non_exhaustive]
 pub enum StartError<E> {
     /// The task failed before calling `started`; the error comes here, not to the group.
-    #[error("task failed before it started")]
+    #[error("task failed before it started: {0}")]
     Failed(E),
     /// The task returned without calling `started`.
     #[error("task returned without calling `TaskStatus::started`")]

@@ -33,8 +33,8 @@ const NOT_CANCELLED: u8 = 0;
 const CANCELLED_BY_CALL: u8 = 1;
 const CANCELLED_BY_DEADLINE: u8 = 2;
 
-/// Locks `mutex`, ignoring poisoning: every critical section here leaves the data consistent
-/// before anything that can panic.
+/// Locks `mutex`, ignoring poisoning: the critical sections that use it (here, in task groups,
+/// TLS sessions and `StreamIo`) leave their data consistent before anything that can panic.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

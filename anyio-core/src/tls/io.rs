@@ -25,8 +25,9 @@ use std::task::{ready, Context, Poll};
 use rustls::Connection;
 
 use super::record::Incoming;
-use super::state::{lock, remember, transport_failure, State};
+use super::state::{remember, transport_failure, State};
 use super::transport::TransportWriter;
+use crate::cancel::node::lock;
 use crate::streams::{check_max_bytes, PollByteReceive, PollByteSend, StreamError};
 use crate::sync::waiters::poll_cancel_point;
 

@@ -2,18 +2,12 @@
 //! transport bytes not handed to it yet, how each direction ended, and who waits.
 
 use std::io::{self, Read};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Waker};
 
 use rustls::Connection;
 
 use super::record::{complete_record, Incoming};
 use crate::streams::StreamError;
-
-/// Locks a std mutex, ignoring poisoning (the state stays consistent between statements).
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// The transport failed: keep its `BrokenResource`, report anything else as broken too.
 pub(super) fn transport_failure(error: StreamError) -> StreamError {

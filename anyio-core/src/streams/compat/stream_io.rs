@@ -1,10 +1,11 @@
 use std::fmt;
 use std::future::poll_fn;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::task::{ready, Context, Poll};
 
 use super::stream_io_read::ReadHalf;
 use super::stream_io_write::WriteHalf;
+use crate::cancel::node::lock;
 use crate::streams::attributes::{AttributeRequest, TypedAttributeProvider};
 use crate::streams::error::{check_max_bytes, StreamError};
 use crate::streams::traits::{
@@ -145,10 +146,6 @@ impl<S> StreamIo<S> {
     pub fn buffered(&self) -> Vec<u8> {
         lock(&self.read).buffered().to_vec()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The reading side: buffered bytes first, else the receive in flight, which also gives the

@@ -104,7 +104,7 @@ pub use sync::{CapacityLimiter, Condition, Event, Lock, Mutex, ResourceGuard, Se
 pub use task::{get_current_task, get_running_tasks, TaskId, TaskInfo};
 pub use task_group::{
     task_group, SpawnError, StartError, TaskError, TaskGroup, TaskGroupError, TaskHandle,
-    TaskStatus,
+    TaskOutput, TaskResult, TaskStatus,
 };
 pub use thread::{
     from_thread, start_blocking_portal, to_thread, BlockingPortal, FromThreadError, PortalError,

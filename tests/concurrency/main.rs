@@ -29,6 +29,7 @@ mod sync_semaphore;
 mod task_group;
 mod task_group_dropped;
 mod task_group_errors;
+mod task_group_outputs;
 mod task_group_start;
 mod time;
 mod to_thread;

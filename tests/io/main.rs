@@ -11,6 +11,7 @@ mod common;
 
 mod abandoned_write;
 mod codecs;
+mod errors_compose;
 mod fs;
 mod happy_eyeballs;
 mod hyper;

@@ -37,3 +37,12 @@ impl TimeoutError {
         self.deadline
     }
 }
+
+impl From<TimeoutError> for std::io::Error {
+    /// A [`std::io::ErrorKind::TimedOut`] error whose source is the timeout, so `?` takes a
+    /// [`fail_after`](super::fail_after) into `io::Result` with the rest of a connection's
+    /// errors.
+    fn from(error: TimeoutError) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, error)
+    }
+}

@@ -87,6 +87,21 @@ impl ProcessError {
     }
 }
 
+impl From<ProcessError> for io::Error {
+    /// The operating system's error kind where there is one ([`ProcessError::Failed`] is
+    /// [`Other`](io::ErrorKind::Other)), the whole error kept as the source.
+    fn from(error: ProcessError) -> io::Error {
+        let kind = match &error {
+            ProcessError::NotFound { .. } => io::ErrorKind::NotFound,
+            ProcessError::Spawn { source, .. }
+            | ProcessError::Io { source, .. }
+            | ProcessError::Signal { source, .. } => source.kind(),
+            ProcessError::Failed(_) => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, error)
+    }
+}
+
 /// Why an operation on a child's pipe failed. The kinds are AnyIO's (`EndOfStream`,
 /// `ClosedResourceError`, `BrokenResourceError`, `BusyResourceError`), and map one to one onto
 /// the stream framework's `StreamError`.

@@ -25,3 +25,15 @@ pub enum SignalError {
     #[error("failed to listen for signals")]
     Io(#[source] io::Error),
 }
+
+impl From<SignalError> for io::Error {
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput) for a signal that cannot be caught, the
+    /// backend's error kind otherwise; the whole error kept as the source.
+    fn from(error: SignalError) -> io::Error {
+        let kind = match &error {
+            SignalError::Uncatchable(_) => io::ErrorKind::InvalidInput,
+            SignalError::Io(source) => source.kind(),
+        };
+        io::Error::new(kind, error)
+    }
+}

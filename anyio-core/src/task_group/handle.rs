@@ -5,10 +5,11 @@ use std::sync::Arc;
 use super::child::{ChildTask, Root};
 use super::error::{SpawnError, StartError};
 use super::held::{HeldChild, Unborn};
-use super::outcome::{Finish, Outcome, TaskResult};
+use super::outcome::{Finish, Outcome};
 use super::shared::{Failure, GroupShared};
 use super::start::{StartFinisher, StartSlot, StartWait, TaskStatus};
 use super::task_handle::{HandleSlot, TaskHandle};
+use super::task_result::{TaskOutput, TaskResult};
 use super::TaskError;
 use crate::cancel::node::Node;
 use crate::cancel::CancelHandle;
@@ -98,8 +99,11 @@ impl<E: Send + 'static> TaskGroup<E> {
     }
 
     /// Starts a child task and returns a [`TaskHandle`] to await its value or cancel it alone.
-    /// An error from the task goes to the group (and the handle reports
-    /// [`TaskError::Failed`]).
+    ///
+    /// The child may return any [`TaskOutput`]: a plain value, which the handle yields, or
+    /// `Result<T, E>`, whose `T` the handle yields and whose error goes to the group (the
+    /// handle then reports [`TaskError::Failed`]), so that an error is never lost with a
+    /// dropped handle.
     ///
     /// # Errors
     ///
@@ -116,7 +120,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// use anyio_core::task_group;
     /// task_group(|tg| async move {
     ///     let a = tg.spawn(async { Ok::<_, ()>(1) }).unwrap();
-    ///     let b = tg.spawn(async { Ok::<_, ()>(2) }).unwrap();
+    ///     let b = tg.spawn(async { 2 }).unwrap(); // a plain value
     ///     assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
     ///     Ok::<_, ()>(())
     /// })
@@ -125,10 +129,11 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// # });
     /// ```
     #[track_caller]
-    pub fn spawn<F, T>(&self, future: F) -> Result<TaskHandle<T>, SpawnError>
+    pub fn spawn<F, R>(&self, future: F) -> Result<TaskHandle<R::Value>, SpawnError>
     where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
+        F: Future<Output = R> + Send + 'static,
+        R: TaskOutput<E>,
+        R::Value: Send + 'static,
     {
         self.task().spawn(future)
     }
@@ -362,10 +367,11 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
     /// # });
     /// ```
     #[track_caller]
-    pub fn spawn<F, T>(self, future: F) -> Result<TaskHandle<T>, SpawnError>
+    pub fn spawn<F, R>(self, future: F) -> Result<TaskHandle<R::Value>, SpawnError>
     where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
+        F: Future<Output = R> + Send + 'static,
+        R: TaskOutput<E>,
+        R::Value: Send + 'static,
     {
         let group = self.group;
         let slot = HandleSlot::new();
@@ -470,11 +476,18 @@ struct SpawnFinisher<T, E> {
     slot: Arc<HandleSlot<T>>,
 }
 
-impl<T: Send + 'static, E: Send + 'static> Finish<Result<T, E>> for SpawnFinisher<T, E> {
-    fn finish(self, outcome: Outcome<Result<T, E>>) {
+impl<R, E> Finish<R> for SpawnFinisher<R::Value, E>
+where
+    R: TaskOutput<E>,
+    R::Value: Send + 'static,
+    E: Send + 'static,
+{
+    fn finish(self, outcome: Outcome<R>) {
         let (result, failure) = match outcome {
-            Outcome::Completed(Ok(value)) => (Ok(value), None),
-            Outcome::Completed(Err(error)) => (Err(TaskError::Failed), Some(Failure::Error(error))),
+            Outcome::Completed(output) => match output.into_output() {
+                Ok(value) => (Ok(value), None),
+                Err(error) => (Err(TaskError::Failed), Some(Failure::Error(error))),
+            },
             Outcome::Cancelled => (Err(TaskError::Cancelled), None),
             Outcome::Panicked(payload) => (Err(TaskError::Panicked), Some(Failure::Panic(payload))),
         };

@@ -35,15 +35,17 @@ mod error;
 mod group;
 mod handle;
 pub(crate) mod held;
+mod io_error;
 mod orphan;
 pub(crate) mod outcome;
 mod shared;
 mod start;
 mod task_handle;
+mod task_result;
 
 pub use error::{SpawnError, StartError, TaskError, TaskGroupError};
 pub use group::{task_group, TaskGroupFuture};
 pub use handle::{TaskBuilder, TaskGroup};
-pub use outcome::TaskResult;
 pub use start::TaskStatus;
 pub use task_handle::TaskHandle;
+pub use task_result::{TaskOutput, TaskResult};

@@ -3,49 +3,6 @@ use std::sync::Arc;
 
 use crate::cancel::node::Node;
 
-/// What a child task's future may return: `()` for a task that cannot fail, or `Result<(), E>`
-/// whose error goes to the task group.
-///
-/// # Examples
-///
-/// ```
-/// # anyio_core::run(async {
-/// anyio_core::task_group(|tg| async move {
-///     tg.start_soon(async {}).unwrap(); // `()`
-///     tg.start_soon(async { Ok(()) }).unwrap(); // `Result<(), E>`
-///     tg.start_soon(anyio_core::sleep_forever()).unwrap(); // `Infallible`
-///     tg.cancel();
-///     Ok::<_, std::io::Error>(())
-/// })
-/// .await
-/// .unwrap();
-/// # });
-/// ```
-pub trait TaskResult<E> {
-    /// Converts the task's output into the group's error type.
-    fn into_result(self) -> Result<(), E>;
-}
-
-impl<E> TaskResult<E> for () {
-    fn into_result(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-/// A task that can only end by cancellation, such as
-/// [`sleep_forever`](crate::time::sleep_forever).
-impl<E> TaskResult<E> for std::convert::Infallible {
-    fn into_result(self) -> Result<(), E> {
-        match self {}
-    }
-}
-
-impl<E> TaskResult<E> for Result<(), E> {
-    fn into_result(self) -> Result<(), E> {
-        self
-    }
-}
-
 /// How a child task's future ended.
 pub(crate) enum Outcome<T> {
     Completed(T),

@@ -8,8 +8,9 @@ use std::task::{Context, Poll};
 use atomic_waker::AtomicWaker;
 
 use super::error::StartError;
-use super::outcome::{Finish, Outcome, TaskResult};
+use super::outcome::{Finish, Outcome};
 use super::shared::{Failure, GroupShared};
+use super::task_result::TaskResult;
 use crate::cancel::node::{lock, Node};
 use crate::context;
 
@@ -173,7 +174,7 @@ where
         }
         let unclaimed = self.slot.end(match outcome {
             Outcome::Completed(result) => match result.into_result() {
-                Ok(()) => StartEnd::NotStarted,
+                Ok(_) => StartEnd::NotStarted,
                 Err(error) => StartEnd::Failed(error),
             },
             Outcome::Cancelled => StartEnd::Cancelled,

@@ -115,3 +115,11 @@ fn describe_transport(error: &StreamError) -> &'static str {
         _ => "the transport failed",
     }
 }
+
+impl From<HandshakeError> for std::io::Error {
+    /// The transport's own error as it would convert, or an
+    /// [`InvalidData`](std::io::ErrorKind::InvalidData) error whose source is the TLS failure.
+    fn from(error: HandshakeError) -> std::io::Error {
+        StreamError::from(error).into()
+    }
+}

@@ -74,6 +74,7 @@ mod runtime;
 #[cfg(all(unix, any(feature = "signal", feature = "process")))]
 pub mod signal;
 pub mod streams;
+pub mod supervise;
 mod sweep;
 pub mod sync;
 pub mod task;

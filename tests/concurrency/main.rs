@@ -25,6 +25,7 @@ mod sync_cancellation_point;
 mod sync_condition;
 mod sync_event;
 mod sync_lock;
+mod supervise;
 mod sync_semaphore;
 mod task_group;
 mod task_group_dropped;

@@ -6,6 +6,7 @@ use super::child::{ChildTask, Root};
 use super::error::{SpawnError, StartError};
 use super::held::{HeldChild, Unborn};
 use super::outcome::{Finish, Outcome};
+use super::route::{FailureHandler, FailureRoute, ToGroup, ToHandler};
 use super::shared::{Failure, GroupShared};
 use super::start::{StartFinisher, StartSlot, StartWait, TaskStatus};
 use super::task_handle::{HandleSlot, TaskHandle};
@@ -15,6 +16,7 @@ use crate::cancel::node::Node;
 use crate::cancel::CancelHandle;
 use crate::context;
 use crate::runtime;
+use crate::supervise::ChildFailure;
 use crate::task::{TaskIdentity, UnbornIdentity};
 
 /// A handle to a running [`task_group`](super::task_group), for spawning children into it.
@@ -242,6 +244,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         TaskBuilder {
             group: self,
             name: None,
+            on_failure: None,
         }
     }
 
@@ -295,12 +298,14 @@ enum NewRoot {
 pub struct TaskBuilder<'a, E> {
     group: &'a TaskGroup<E>,
     name: Option<String>,
+    on_failure: Option<FailureHandler<E>>,
 }
 
 impl<E> fmt::Debug for TaskBuilder<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskBuilder")
             .field("name", &self.name)
+            .field("on_failure", &self.on_failure.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -313,6 +318,43 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
     /// See [`TaskGroup::task`].
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Hands this child's failure (the error it returns, or its panic) to `handler` instead of
+    /// the group: the group is not cancelled and does not report it, and the siblings go on.
+    /// For a long-lived group (a server's) whose children are independent; see
+    /// [`supervise`](crate::supervise), which also restarts them.
+    ///
+    /// The handler runs once, on the thread where the child ended, and should not block. A
+    /// handler that panics fails the group with that panic. With
+    /// [`start`](TaskBuilder::start), it takes the failures after `started`; earlier ones go
+    /// to the caller of `start` as always.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio_core::run(async {
+    /// use anyio_core::task_group;
+    /// use std::sync::mpsc;
+    ///
+    /// let (report, reports) = mpsc::channel();
+    /// let result = task_group(|tg| async move {
+    ///     tg.task()
+    ///         .on_failure(move |failure| report.send(failure.to_string()).unwrap())
+    ///         .start_soon(async { panic!("bad state") })?;
+    ///     Ok::<_, anyio_core::SpawnError>("the group went on")
+    /// })
+    /// .await;
+    /// assert_eq!(result, Ok("the group went on"));
+    /// assert_eq!(reports.recv().unwrap(), "task panicked: bad state");
+    /// # });
+    /// ```
+    pub fn on_failure<H>(mut self, handler: H) -> Self
+    where
+        H: FnOnce(ChildFailure<E>) + Send + 'static,
+    {
+        self.on_failure = Some(Box::new(handler));
         self
     }
 
@@ -332,9 +374,6 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
         R: TaskResult<E>,
     {
         let group = self.group;
-        let finisher = SoonFinisher {
-            shared: group.shared.clone(),
-        };
         // Named tasks are for introspection, which shows names from their nodes.
         let root = match self.name {
             None => NewRoot::Unborn,
@@ -343,7 +382,14 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
                 parent: Some(group.shared.node.clone()),
             },
         };
-        group.spawn_child(root, future, finisher)
+        let shared = group.shared.clone();
+        match self.on_failure {
+            None => group.spawn_child(root, future, SoonFinisher { shared, route: ToGroup }),
+            Some(handler) => {
+                let route = ToHandler(handler);
+                group.spawn_child(root, future, SoonFinisher { shared, route })
+            }
+        }
     }
 
     /// [`TaskGroup::spawn`] with these options.
@@ -375,16 +421,24 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
     {
         let group = self.group;
         let slot = HandleSlot::new();
-        let finisher = SpawnFinisher {
-            shared: group.shared.clone(),
-            slot: slot.clone(),
-        };
+        let shared = group.shared.clone();
         let node = task_node(self.name);
         let root = NewRoot::Node {
             node: node.clone(),
             parent: Some(group.shared.node.clone()),
         };
-        group.spawn_child(root, future, finisher)?;
+        match self.on_failure {
+            None => {
+                let route = ToGroup;
+                let finisher = SpawnFinisher { shared, slot: slot.clone(), route };
+                group.spawn_child(root, future, finisher)?;
+            }
+            Some(handler) => {
+                let route = ToHandler(handler);
+                let finisher = SpawnFinisher { shared, slot: slot.clone(), route };
+                group.spawn_child(root, future, finisher)?;
+            }
+        }
         Ok(TaskHandle::new(slot, node))
     }
 
@@ -426,16 +480,24 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
         let caller_scope = context::current_scope();
         let node = task_node(self.name);
         let status = TaskStatus::new(slot.clone(), node.clone(), group.shared.node.clone());
-        let finisher = StartFinisher {
-            slot: slot.clone(),
-            shared: group.shared.clone(),
-        };
         let future = task(status);
         let root = NewRoot::Node {
             node: node.clone(),
             parent: caller_scope,
         };
-        group.spawn_child(root, future, finisher)?;
+        let (slot_for_task, shared) = (slot.clone(), group.shared.clone());
+        match self.on_failure {
+            None => {
+                let route = ToGroup;
+                let finisher = StartFinisher { slot: slot_for_task, shared, route };
+                group.spawn_child(root, future, finisher)?;
+            }
+            Some(handler) => {
+                let route = ToHandler(handler);
+                let finisher = StartFinisher { slot: slot_for_task, shared, route };
+                group.spawn_child(root, future, finisher)?;
+            }
+        }
         StartWait {
             slot,
             task: node,
@@ -450,19 +512,25 @@ fn task_node(name: Option<String>) -> Arc<Node> {
     Node::task(TaskIdentity::new(name, context::current_task_id()))
 }
 
-/// Routes a `start_soon` child's outcome to its group.
-struct SoonFinisher<E> {
+/// Routes a `start_soon` child's outcome to its group, its failure by `route`.
+struct SoonFinisher<E, Route> {
     shared: Arc<GroupShared<E>>,
+    route: Route,
 }
 
-impl<R: TaskResult<E>, E: Send + 'static> Finish<R> for SoonFinisher<E> {
+impl<R, E, Route> Finish<R> for SoonFinisher<E, Route>
+where
+    R: TaskResult<E>,
+    E: Send + 'static,
+    Route: FailureRoute<E>,
+{
     fn finish(self, outcome: Outcome<R>) {
         let failure = match outcome {
             Outcome::Completed(result) => result.into_result().err().map(Failure::Error),
             Outcome::Cancelled => None,
             Outcome::Panicked(payload) => Some(Failure::Panic(payload)),
         };
-        self.shared.child_done(failure);
+        self.route.child_done(&self.shared, failure);
     }
 
     fn group_node(&self) -> Option<&Arc<Node>> {
@@ -470,17 +538,19 @@ impl<R: TaskResult<E>, E: Send + 'static> Finish<R> for SoonFinisher<E> {
     }
 }
 
-/// Routes a `spawn` child's value to its handle and its failure to its group.
-struct SpawnFinisher<T, E> {
+/// Routes a `spawn` child's value to its handle and its failure by `route`.
+struct SpawnFinisher<T, E, Route> {
     shared: Arc<GroupShared<E>>,
     slot: Arc<HandleSlot<T>>,
+    route: Route,
 }
 
-impl<R, E> Finish<R> for SpawnFinisher<R::Value, E>
+impl<R, E, Route> Finish<R> for SpawnFinisher<R::Value, E, Route>
 where
     R: TaskOutput<E>,
     R::Value: Send + 'static,
     E: Send + 'static,
+    Route: FailureRoute<E>,
 {
     fn finish(self, outcome: Outcome<R>) {
         let (result, failure) = match outcome {
@@ -492,6 +562,6 @@ where
             Outcome::Panicked(payload) => (Err(TaskError::Panicked), Some(Failure::Panic(payload))),
         };
         self.slot.set(result);
-        self.shared.child_done(failure);
+        self.route.child_done(&self.shared, failure);
     }
 }

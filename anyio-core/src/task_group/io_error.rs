@@ -1,5 +1,6 @@
 //! Task group errors as `std::io::Error`, the one error type every anyio error converts into:
 //! a function returning `io::Result` can `?` a connect, a send, a timeout and a task group.
+//! `SpawnError` also converts into `String`, for groups of string errors.
 
 use std::io;
 
@@ -10,6 +11,13 @@ impl From<SpawnError> for io::Error {
     /// `tg.start_soon(..)?` compiles in a group whose error type is `io::Error`.
     fn from(error: SpawnError) -> io::Error {
         io::Error::other(error)
+    }
+}
+
+impl From<SpawnError> for String {
+    /// The message, for groups whose error type is `String`.
+    fn from(error: SpawnError) -> String {
+        error.to_string()
     }
 }
 

@@ -37,6 +37,7 @@ mod handle;
 pub(crate) mod held;
 mod io_error;
 mod orphan;
+mod route;
 pub(crate) mod outcome;
 mod shared;
 mod start;

@@ -10,6 +10,7 @@ use atomic_waker::AtomicWaker;
 use super::error::StartError;
 use super::outcome::{Finish, Outcome};
 use super::shared::{Failure, GroupShared};
+use super::route::FailureRoute;
 use super::task_result::TaskResult;
 use crate::cancel::node::{lock, Node};
 use crate::context;
@@ -151,16 +152,19 @@ impl<V> fmt::Debug for TaskStatus<V> {
 
 /// Routes the outcome of a started task: to the caller of `start` before `started`, to the
 /// group after.
-pub(crate) struct StartFinisher<V, E> {
+pub(crate) struct StartFinisher<V, E, Route> {
     pub(crate) slot: Arc<StartSlot<V, E>>,
     pub(crate) shared: Arc<GroupShared<E>>,
+    /// Where a failure after `started` goes, or one the caller went away before seeing.
+    pub(crate) route: Route,
 }
 
-impl<R, V, E> Finish<R> for StartFinisher<V, E>
+impl<R, V, E, Route> Finish<R> for StartFinisher<V, E, Route>
 where
     R: TaskResult<E>,
     V: Send + 'static,
     E: Send + 'static,
+    Route: FailureRoute<E>,
 {
     fn finish(self, outcome: Outcome<R>) {
         if self.slot.is_started() {
@@ -169,7 +173,7 @@ where
                 Outcome::Cancelled => None,
                 Outcome::Panicked(payload) => Some(Failure::Panic(payload)),
             };
-            self.shared.child_done(failure);
+            self.route.child_done(&self.shared, failure);
             return;
         }
         let unclaimed = self.slot.end(match outcome {
@@ -181,8 +185,8 @@ where
             Outcome::Panicked(payload) => StartEnd::Panicked(payload),
         });
         // The caller went away: a failure is not lost, it goes to the group.
-        self.shared
-            .child_done(unclaimed.and_then(StartEnd::into_failure));
+        let failure = unclaimed.and_then(StartEnd::into_failure);
+        self.route.child_done(&self.shared, failure);
     }
 }
 

@@ -78,6 +78,7 @@ mod error;
 mod event;
 mod lock;
 mod mutex;
+mod owned;
 mod permits;
 mod resource_guard;
 mod semaphore;
@@ -95,5 +96,9 @@ pub use error::{BusyResourceError, LimiterError, ReleaseError, SemaphoreFullErro
 pub use event::{Event, EventStatistics, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard, LockStatistics};
 pub use mutex::{Mutex, MutexGuard, MutexLock};
+pub use owned::{
+    OwnedLimiterAcquire, OwnedLimiterToken, OwnedLockAcquire, OwnedLockGuard, OwnedMutexGuard,
+    OwnedMutexLock, OwnedSemaphoreAcquire, OwnedSemaphorePermit,
+};
 pub use resource_guard::{ResourceGuard, ResourceInUse};
 pub use semaphore::{Semaphore, SemaphoreAcquire, SemaphorePermit, SemaphoreStatistics};

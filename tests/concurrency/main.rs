@@ -25,6 +25,8 @@ mod sync_cancellation_point;
 mod sync_condition;
 mod sync_event;
 mod sync_lock;
+mod sync_owned;
+mod sync_owned_stress;
 mod sync_semaphore;
 mod task_group;
 mod task_group_dropped;

@@ -16,6 +16,11 @@
 //!   and when the holding task is cancelled. Trio's `acquire()`/`release()` style is there for
 //!   code that needs it: [`LockGuard::detach`] or [`LimiterToken::detach`] keep the hold past
 //!   the guard, and `release` then checks ownership ([`ReleaseError`], [`LimiterError`]).
+//! - **Owned guards.** With the primitive in an `Arc`, `acquire_owned` (`lock_owned` for
+//!   [`Mutex`]) returns a `'static` guard ([`OwnedLockGuard`], [`OwnedMutexGuard`],
+//!   [`OwnedSemaphorePermit`], [`OwnedLimiterToken`]) that can move into a spawned task or a
+//!   worker thread and releases wherever it is dropped. It waits in the same queue as the
+//!   borrowed `acquire`, with the same fairness, cancellation rules and statistics.
 //! - **Fairness.** Waiters are served in the order they started waiting: a release hands the
 //!   lock or token straight to the first waiter, and every `try_*` call fails with
 //!   [`WouldBlock`] while anyone is queued, so nobody barges ahead.

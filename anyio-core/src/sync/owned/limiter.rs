@@ -149,7 +149,29 @@ impl CapacityLimiter {
 }
 
 /// The future returned by [`CapacityLimiter::acquire_owned`] and
-/// [`CapacityLimiter::acquire_on_behalf_of_owned`].
+/// [`CapacityLimiter::acquire_on_behalf_of_owned`]: waits in the limiter's one FIFO queue,
+/// alongside the borrowed acquisitions.
+///
+/// # Cancellation
+///
+/// A cancellation point: polled first in an effectively cancelled scope it stays pending and
+/// takes nothing. Dropping it withdraws its waiter; if a token had already been granted to it,
+/// the drop returns it for the same borrower, which passes it to the next waiter. Once
+/// cancelled while queued it never completes.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::sync::CapacityLimiter;
+/// use std::sync::Arc;
+///
+/// let limiter = Arc::new(CapacityLimiter::new(1));
+/// let waiting = limiter.acquire_owned();
+/// let _token = waiting.await.unwrap();
+/// assert_eq!(limiter.borrowed_tokens(), 1);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct OwnedLimiterAcquire {
     limiter: Arc<CapacityLimiter>,

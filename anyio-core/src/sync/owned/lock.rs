@@ -73,7 +73,31 @@ impl Lock {
     }
 }
 
-/// The future returned by [`Lock::acquire_owned`].
+/// The future returned by [`Lock::acquire_owned`]: waits in the lock's one FIFO queue,
+/// alongside [`Lock::acquire`]'s futures.
+///
+/// # Cancellation
+///
+/// A cancellation point: polled first in an effectively cancelled scope it stays pending and
+/// takes nothing. Dropping it withdraws its waiter; if the lock had already been handed to it,
+/// the drop passes the lock to the next waiter (or unlocks it). Once cancelled while queued it
+/// never completes, even if the lock is handed to it meanwhile.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::sync::Lock;
+/// use std::sync::Arc;
+///
+/// let lock = Arc::new(Lock::new());
+/// let held = lock.try_acquire_owned().unwrap();
+/// let waiting = lock.acquire_owned();
+/// drop(held);
+/// let _guard = waiting.await;
+/// assert!(lock.locked());
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct OwnedLockAcquire {
     lock: Arc<Lock>,

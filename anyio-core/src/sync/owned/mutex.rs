@@ -68,7 +68,28 @@ impl<T> Mutex<T> {
     }
 }
 
-/// The future returned by [`Mutex::lock_owned`].
+/// The future returned by [`Mutex::lock_owned`]: waits in the mutex's one FIFO queue,
+/// alongside [`Mutex::lock`]'s futures.
+///
+/// # Cancellation
+///
+/// A cancellation point: polled first in an effectively cancelled scope it stays pending and
+/// takes nothing. Dropping it withdraws its waiter; if the lock had already been handed to it,
+/// the drop passes the lock to the next waiter (or unlocks it), and the value stays in the
+/// mutex. Once cancelled while queued it never completes.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::sync::Mutex;
+/// use std::sync::Arc;
+///
+/// let mutex = Arc::new(Mutex::new(1));
+/// let waiting = mutex.lock_owned();
+/// assert_eq!(*waiting.await, 1);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct OwnedMutexLock<T> {
     mutex: Arc<Mutex<T>>,

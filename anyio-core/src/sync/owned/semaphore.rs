@@ -78,7 +78,29 @@ impl Semaphore {
     }
 }
 
-/// The future returned by [`Semaphore::acquire_owned`].
+/// The future returned by [`Semaphore::acquire_owned`]: waits in the semaphore's one FIFO
+/// queue, alongside [`Semaphore::acquire`]'s futures.
+///
+/// # Cancellation
+///
+/// A cancellation point: polled first in an effectively cancelled scope it stays pending and
+/// takes nothing. Dropping it withdraws its waiter; if a token had already been handed to it,
+/// the drop passes the token to the next waiter (or back to the semaphore). Once cancelled
+/// while queued it never completes.
+///
+/// # Examples
+///
+/// ```
+/// # anyio_core::run(async {
+/// use anyio_core::sync::Semaphore;
+/// use std::sync::Arc;
+///
+/// let semaphore = Arc::new(Semaphore::new(1));
+/// let waiting = semaphore.acquire_owned();
+/// let _permit = waiting.await;
+/// assert_eq!(semaphore.value(), 0);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct OwnedSemaphoreAcquire {
     semaphore: Arc<Semaphore>,

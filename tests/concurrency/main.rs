@@ -26,6 +26,7 @@ mod sync_condition;
 mod sync_event;
 mod sync_lock;
 mod sync_owned;
+mod sync_owned_cancellation;
 mod sync_owned_stress;
 mod sync_semaphore;
 mod task_group;

@@ -1,6 +1,6 @@
 //! Owned guards (`acquire_owned`, `lock_owned`): `'static` guards of `Lock`, `Mutex`,
 //! `Semaphore` and `CapacityLimiter` that move into child tasks and worker threads and release
-//! there, sharing the borrowed guards' one FIFO queue and cancellation rules.
+//! there, sharing the borrowed guards' one FIFO queue (cancellation: `sync_owned_cancellation`).
 
 use std::sync::Arc;
 use std::task::Poll;
@@ -8,7 +8,7 @@ use std::task::Poll;
 use anyio::sync::{
     Borrower, CapacityLimiter, LimiterError, Lock, Mutex, ReleaseError, Semaphore, WouldBlock,
 };
-use anyio::{checkpoint, get_current_task, task_group, to_thread, CancelScope, SpawnError};
+use anyio::{checkpoint, get_current_task, task_group, to_thread, SpawnError};
 use futures::poll;
 
 #[anyio::test]
@@ -125,86 +125,6 @@ async fn owned_lock_and_mutex_waiters_are_served_in_order() {
         drop((guard, value));
     }
     assert_eq!(*mutex.try_lock().unwrap(), [0, 1, 2]);
-}
-
-#[anyio::test]
-async fn a_dropped_owned_acquire_passes_the_hand_off_on() {
-    let lock = Arc::new(Lock::new());
-    let semaphore = Arc::new(Semaphore::new(1));
-    let limiter = Arc::new(CapacityLimiter::new(1));
-    let held = (
-        lock.acquire_owned().await,
-        semaphore.acquire_owned().await,
-        limiter.acquire_owned().await.unwrap(),
-    );
-    let mut lock_first = Box::pin(lock.acquire_owned());
-    let mut lock_next = Box::pin(lock.acquire_owned());
-    let mut permit_first = Box::pin(semaphore.acquire_owned());
-    let mut permit_next = Box::pin(semaphore.acquire_owned());
-    let mut token_first = Box::pin(limiter.acquire_owned());
-    let mut token_next = Box::pin(limiter.acquire_owned());
-    assert!(poll!(lock_first.as_mut()).is_pending());
-    assert!(poll!(lock_next.as_mut()).is_pending());
-    assert!(poll!(permit_first.as_mut()).is_pending());
-    assert!(poll!(permit_next.as_mut()).is_pending());
-    assert!(poll!(token_first.as_mut()).is_pending());
-    assert!(poll!(token_next.as_mut()).is_pending());
-    // The releases hand everything to the first waiters, which are abandoned unpolled.
-    drop(held);
-    drop((lock_first, permit_first, token_first));
-    let (Poll::Ready(guard), Poll::Ready(permit), Poll::Ready(token)) = (
-        poll!(lock_next.as_mut()),
-        poll!(permit_next.as_mut()),
-        poll!(token_next.as_mut()),
-    ) else {
-        panic!("an abandoned waiter kept what it was handed");
-    };
-    assert_eq!(limiter.statistics().tasks_waiting, 0);
-    drop((guard, permit, token.unwrap()));
-    assert!(!lock.locked());
-    assert_eq!(semaphore.value(), 1);
-    assert_eq!(limiter.available_tokens(), 1);
-}
-
-#[anyio::test]
-async fn an_owned_acquire_in_a_cancelled_scope_takes_nothing() {
-    let lock = Arc::new(Lock::new());
-    let mutex = Arc::new(Mutex::new(()));
-    let semaphore = Arc::new(Semaphore::new(1));
-    let limiter = Arc::new(CapacityLimiter::new(1));
-    let scope = CancelScope::new();
-    scope.handle().cancel();
-    let outcome = scope
-        .run(async {
-            let _guard = lock.acquire_owned().await;
-            let _value = mutex.lock_owned().await;
-            let _permit = semaphore.acquire_owned().await;
-            limiter.acquire_owned().await.unwrap()
-        })
-        .await;
-    assert!(outcome.is_none());
-    assert!(!lock.locked() && !mutex.is_locked());
-    assert_eq!((semaphore.value(), limiter.borrowed_tokens()), (1, 0));
-}
-
-#[anyio::test]
-async fn a_waiter_cancelled_after_the_hand_off_passes_it_on() {
-    let semaphore = Arc::new(Semaphore::new(1));
-    let held = semaphore.acquire_owned().await;
-    let scope = CancelScope::new();
-    let handle = scope.handle();
-    let mut cancelled = Box::pin(scope.run(semaphore.acquire_owned()));
-    let mut next = Box::pin(semaphore.acquire_owned());
-    assert!(poll!(cancelled.as_mut()).is_pending());
-    assert!(poll!(next.as_mut()).is_pending());
-    drop(held);
-    handle.cancel();
-    assert!(matches!(poll!(cancelled.as_mut()), Poll::Ready(None)));
-    assert!(
-        poll!(next.as_mut()).is_ready(),
-        "the token was not passed on"
-    );
-    assert_eq!(semaphore.statistics().tasks_waiting, 0);
 }
 
 #[anyio::test]

@@ -72,3 +72,21 @@ fn async_apis_return_send_futures() {
     spawnable(group);
     spawnable(timeout);
 }
+
+#[test]
+fn owned_sync_guards_and_their_futures_are_send_and_static() {
+    use anyio::sync::{
+        OwnedLimiterAcquire, OwnedLimiterToken, OwnedLockAcquire, OwnedLockGuard, OwnedMutexGuard,
+        OwnedMutexLock, OwnedSemaphoreAcquire, OwnedSemaphorePermit,
+    };
+    fn send_static<T: Send + 'static>() {}
+    send_sync::<OwnedLockGuard>();
+    send_sync::<OwnedSemaphorePermit>();
+    send_sync::<OwnedLimiterToken>();
+    send_sync::<OwnedMutexGuard<Vec<u8>>>();
+    send_sync::<OwnedLockAcquire>();
+    send_sync::<OwnedSemaphoreAcquire>();
+    send_sync::<OwnedLimiterAcquire>();
+    send_sync::<OwnedMutexLock<Vec<u8>>>();
+    send_static::<OwnedMutexGuard<std::cell::Cell<u8>>>();
+}

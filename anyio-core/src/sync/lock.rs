@@ -25,7 +25,7 @@ fn current_owner_word() -> u64 {
 
 /// The owner slot as seen by [`Permits`] hand-offs.
 #[derive(Debug)]
-struct Owner(AtomicU64);
+pub(super) struct Owner(AtomicU64);
 
 impl Handoff for Owner {
     fn granted(&self, tag: u64) {
@@ -74,8 +74,8 @@ impl Handoff for Owner {
 /// # });
 /// ```
 pub struct Lock {
-    permits: Permits,
-    owner: Owner,
+    pub(super) permits: Permits,
+    pub(super) owner: Owner,
 }
 
 impl Default for Lock {
@@ -141,7 +141,7 @@ impl Lock {
     pub fn acquire(&self) -> LockAcquire<'_> {
         LockAcquire {
             lock: self,
-            key: None,
+            wait: LockWait::default(),
         }
     }
 
@@ -161,9 +161,16 @@ impl Lock {
     /// assert!(lock.try_acquire().is_ok());
     /// ```
     pub fn try_acquire(&self) -> Result<LockGuard<'_>, WouldBlock> {
+        self.try_take()?;
+        Ok(LockGuard { lock: self })
+    }
+
+    /// Takes the lock for the current task if it is free and nobody waits; the caller wraps
+    /// the hold in a guard.
+    pub(super) fn try_take(&self) -> Result<(), WouldBlock> {
         if self.permits.try_acquire() {
             self.owner.0.store(current_owner_word(), Ordering::Release);
-            Ok(LockGuard { lock: self })
+            Ok(())
         } else {
             Err(WouldBlock)
         }
@@ -174,6 +181,12 @@ impl Lock {
     ///
     /// Outside anyio tasks the caller counts as the anonymous owner, so it may release a lock
     /// detached by other code outside anyio tasks.
+    ///
+    /// A lock held through a live guard, borrowed or [owned](Lock::acquire_owned), is never
+    /// released here: only dropping (or detaching) the guard ends that hold. The owner of a
+    /// guarded hold is the task that acquired it, wherever the guard has moved since, so this
+    /// returns [`ReleaseError::Guarded`] in that task and [`ReleaseError::NotOwner`] in any
+    /// other.
     ///
     /// # Errors
     ///
@@ -263,9 +276,22 @@ impl Lock {
         }
     }
 
-    fn unlock(&self) {
+    /// Ends a guarded hold, from whichever task or thread drops the guard: ownership was
+    /// checked when the guard was made, so nothing is checked here.
+    pub(super) fn unlock(&self) {
         self.owner.0.store(NO_OWNER, Ordering::Release);
         self.permits.release(&self.owner);
+    }
+
+    /// Turns a guarded hold into a detached one owned by the calling task, which may then
+    /// [`release`](Lock::release) it. The caller forgets its guard.
+    pub(super) fn detach_hold(&self) {
+        // The detaching task becomes the owner: an owned guard may have moved to another task
+        // since it was acquired, and the task that detaches is the one that will release.
+        self.owner
+            .0
+            .store(current_owner_word() | DETACHED, Ordering::Release);
+        self.permits.forget();
     }
 }
 
@@ -291,17 +317,57 @@ pub struct LockStatistics {
     pub tasks_waiting: usize,
 }
 
+/// The state of one acquisition of a [`Lock`], shared by the borrowed and the owned acquire
+/// futures so that both wait in the lock's one queue with the same rules.
+#[derive(Debug, Default)]
+pub(super) struct LockWait {
+    key: Option<usize>,
+}
+
+impl LockWait {
+    /// Whether this acquisition is queued.
+    pub(super) fn is_waiting(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Polls for `lock`; `Ready` once the calling task holds it (the caller makes the guard).
+    pub(super) fn poll(&mut self, lock: &Lock, cx: &mut Context<'_>) -> Poll<()> {
+        let first = self.key.is_none();
+        if first {
+            std::task::ready!(poll_cancel_point(cx));
+        } else if scope_cancelled() {
+            // Blocked and then cancelled: do not take the lock (it may have been handed to us
+            // already); the scope drops us and `cancel` passes it on.
+            return Poll::Pending;
+        }
+        let tag = if first { current_owner_word() } else { 0 };
+        let ready = lock.permits.poll_acquire(&mut self.key, tag, cx);
+        if ready.is_ready() && first {
+            // Taken without waiting; a hand-off recorded the owner already.
+            lock.owner.0.store(tag, Ordering::Release);
+        }
+        ready
+    }
+
+    /// Withdraws a dropped acquisition; a lock already handed to it goes on.
+    pub(super) fn cancel(&mut self, lock: &Lock) {
+        if let Some(key) = self.key.take() {
+            lock.permits.cancel(key, &lock.owner);
+        }
+    }
+}
+
 /// The future returned by [`Lock::acquire`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct LockAcquire<'a> {
     lock: &'a Lock,
-    key: Option<usize>,
+    wait: LockWait,
 }
 
 impl fmt::Debug for LockAcquire<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LockAcquire")
-            .field("waiting", &self.key.is_some())
+            .field("waiting", &self.wait.is_waiting())
             .finish_non_exhaustive()
     }
 }
@@ -311,33 +377,13 @@ impl<'a> Future for LockAcquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a>> {
         let lock = self.lock;
-        let first = self.key.is_none();
-        if first {
-            std::task::ready!(poll_cancel_point(cx));
-        } else if scope_cancelled() {
-            // Blocked and then cancelled: do not take the lock (it may have been handed to us
-            // already); the scope drops us and `Drop` passes it on.
-            return Poll::Pending;
-        }
-        let tag = if first { current_owner_word() } else { 0 };
-        match lock.permits.poll_acquire(&mut self.key, tag, cx) {
-            Poll::Ready(()) => {
-                if first {
-                    // Taken without waiting; a hand-off recorded the owner already.
-                    lock.owner.0.store(tag, Ordering::Release);
-                }
-                Poll::Ready(LockGuard { lock })
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        self.wait.poll(lock, cx).map(|()| LockGuard { lock })
     }
 }
 
 impl Drop for LockAcquire<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.lock.permits.cancel(key, &self.lock.owner);
-        }
+        self.wait.cancel(self.lock);
     }
 }
 
@@ -367,8 +413,8 @@ impl fmt::Debug for LockGuard<'_> {
 }
 
 impl<'a> LockGuard<'a> {
-    /// Keeps the lock held past this guard: the owning task releases it later with
-    /// [`Lock::release`] (Trio's and AnyIO's `acquire()`/`release()` style).
+    /// Keeps the lock held past this guard: the calling task becomes its owner and releases it
+    /// later with [`Lock::release`] (Trio's and AnyIO's `acquire()`/`release()` style).
     ///
     /// # Examples
     ///
@@ -381,8 +427,7 @@ impl<'a> LockGuard<'a> {
     /// # });
     /// ```
     pub fn detach(self) {
-        self.lock.owner.0.fetch_or(DETACHED, Ordering::AcqRel);
-        self.lock.permits.forget();
+        self.lock.detach_hold();
         std::mem::forget(self);
     }
 

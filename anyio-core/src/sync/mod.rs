@@ -16,6 +16,11 @@
 //!   and when the holding task is cancelled. Trio's `acquire()`/`release()` style is there for
 //!   code that needs it: [`LockGuard::detach`] or [`LimiterToken::detach`] keep the hold past
 //!   the guard, and `release` then checks ownership ([`ReleaseError`], [`LimiterError`]).
+//! - **Owned guards.** With the primitive in an `Arc`, `acquire_owned` (`lock_owned` for
+//!   [`Mutex`]) returns a `'static` guard ([`OwnedLockGuard`], [`OwnedMutexGuard`],
+//!   [`OwnedSemaphorePermit`], [`OwnedLimiterToken`]) that can move into a spawned task or a
+//!   worker thread and releases wherever it is dropped. It waits in the same queue as the
+//!   borrowed `acquire`, with the same fairness, cancellation rules and statistics.
 //! - **Fairness.** Waiters are served in the order they started waiting: a release hands the
 //!   lock or token straight to the first waiter, and every `try_*` call fails with
 //!   [`WouldBlock`] while anyone is queued, so nobody barges ahead.
@@ -78,6 +83,7 @@ mod error;
 mod event;
 mod lock;
 mod mutex;
+mod owned;
 mod permits;
 mod resource_guard;
 mod semaphore;
@@ -95,5 +101,9 @@ pub use error::{BusyResourceError, LimiterError, ReleaseError, SemaphoreFullErro
 pub use event::{Event, EventStatistics, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard, LockStatistics};
 pub use mutex::{Mutex, MutexGuard, MutexLock};
+pub use owned::{
+    OwnedLimiterAcquire, OwnedLimiterToken, OwnedLockAcquire, OwnedLockGuard, OwnedMutexGuard,
+    OwnedMutexLock, OwnedSemaphoreAcquire, OwnedSemaphorePermit,
+};
 pub use resource_guard::{ResourceGuard, ResourceInUse};
 pub use semaphore::{Semaphore, SemaphoreAcquire, SemaphorePermit, SemaphoreStatistics};

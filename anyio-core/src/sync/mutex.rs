@@ -40,7 +40,7 @@ use super::lock::{Lock, LockAcquire, LockGuard, LockStatistics};
 /// # });
 /// ```
 pub struct Mutex<T> {
-    lock: Lock,
+    pub(super) lock: Lock,
     /// The value while nobody holds the lock; it lives in the guard meanwhile.
     value: StdMutex<Option<T>>,
 }
@@ -184,17 +184,25 @@ impl<T> Mutex<T> {
     }
 
     fn guard<'a>(&'a self, lock: LockGuard<'a>) -> MutexGuard<'a, T> {
-        let value = self
-            .value
+        MutexGuard {
+            mutex: self,
+            value: Some(self.take_value()),
+            _lock: lock,
+        }
+    }
+
+    /// Moves the value out for a guard; the caller holds the lock.
+    pub(super) fn take_value(&self) -> T {
+        self.value
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()
-            .expect("the value is in the mutex whenever its lock is free");
-        MutexGuard {
-            mutex: self,
-            value: Some(value),
-            _lock: lock,
-        }
+            .expect("the value is in the mutex whenever its lock is free")
+    }
+
+    /// Puts a guard's value back, before the guard releases the lock.
+    pub(super) fn put_back(&self, value: Option<T>) {
+        *self.value.lock().unwrap_or_else(PoisonError::into_inner) = value;
     }
 }
 
@@ -273,12 +281,7 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        let value = self.value.take();
-        *self
-            .mutex
-            .value
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = value;
+        self.mutex.put_back(self.value.take());
         // `_lock` drops next and releases the lock.
     }
 }

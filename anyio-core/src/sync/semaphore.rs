@@ -40,7 +40,7 @@ use super::waiters::{poll_cancel_point, scope_cancelled};
 /// # });
 /// ```
 pub struct Semaphore {
-    permits: Permits,
+    pub(super) permits: Permits,
     max: Option<usize>,
 }
 
@@ -133,7 +133,7 @@ impl Semaphore {
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire {
             semaphore: self,
-            key: None,
+            wait: SemaphoreWait::default(),
         }
     }
 
@@ -245,17 +245,50 @@ pub struct SemaphoreStatistics {
     pub tasks_waiting: usize,
 }
 
+/// The state of one acquisition of a [`Semaphore`], shared by the borrowed and the owned
+/// acquire futures so that both wait in the semaphore's one queue with the same rules.
+#[derive(Debug, Default)]
+pub(super) struct SemaphoreWait {
+    key: Option<usize>,
+}
+
+impl SemaphoreWait {
+    /// Whether this acquisition is queued.
+    pub(super) fn is_waiting(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Polls for a token of `semaphore`; `Ready` once it is taken (the caller makes the permit).
+    pub(super) fn poll(&mut self, semaphore: &Semaphore, cx: &mut Context<'_>) -> Poll<()> {
+        if self.key.is_none() {
+            std::task::ready!(poll_cancel_point(cx));
+        } else if scope_cancelled() {
+            // Blocked, then cancelled: leave any token handed to us to `cancel`, which passes
+            // it on.
+            return Poll::Pending;
+        }
+        semaphore.permits.poll_acquire(&mut self.key, 0, cx)
+    }
+
+    /// Withdraws a dropped acquisition; a token already handed to it goes on.
+    pub(super) fn cancel(&mut self, semaphore: &Semaphore) {
+        if let Some(key) = self.key.take() {
+            semaphore.permits.cancel(key, &());
+        }
+    }
+}
+
 /// The future returned by [`Semaphore::acquire`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct SemaphoreAcquire<'a> {
     semaphore: &'a Semaphore,
-    key: Option<usize>,
+    wait: SemaphoreWait,
 }
 
 impl fmt::Debug for SemaphoreAcquire<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SemaphoreAcquire")
-            .field("waiting", &self.key.is_some())
+            .field("waiting", &self.wait.is_waiting())
             .finish_non_exhaustive()
     }
 }
@@ -265,24 +298,15 @@ impl<'a> Future for SemaphoreAcquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
         let semaphore = self.semaphore;
-        if self.key.is_none() {
-            std::task::ready!(poll_cancel_point(cx));
-        } else if scope_cancelled() {
-            // Blocked, then cancelled: leave any token handed to us to `Drop`, which passes it on.
-            return Poll::Pending;
-        }
-        semaphore
-            .permits
-            .poll_acquire(&mut self.key, 0, cx)
+        self.wait
+            .poll(semaphore, cx)
             .map(|()| SemaphorePermit { semaphore })
     }
 }
 
 impl Drop for SemaphoreAcquire<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.semaphore.permits.cancel(key, &());
-        }
+        self.wait.cancel(self.semaphore);
     }
 }
 

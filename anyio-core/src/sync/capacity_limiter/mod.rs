@@ -1,14 +1,19 @@
-use std::collections::HashMap;
+//! [`CapacityLimiter`]: the limiter and its state here, taking a token in `acquire`, the
+//! borrowers' holdings in `holders`.
+
+mod acquire;
+mod holders;
+
 use std::fmt;
-use std::future::Future;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 
 use super::borrower::Borrower;
 use super::error::LimiterError;
 use super::shim::Mutex;
-use super::waiters::{poll_cancel_point, scope_cancelled, wake_all, WaitList};
+use super::waiters::{wake_all, WaitList};
+pub(super) use acquire::LimiterWait;
+pub use acquire::{LimiterAcquire, LimiterToken};
+use holders::{Holders, Holding};
 
 /// Limits how many borrowers use a resource at once, with a token count you can change at run
 /// time (Trio's and AnyIO's `CapacityLimiter`).
@@ -187,12 +192,7 @@ impl CapacityLimiter {
     /// # });
     /// ```
     pub fn acquire(&self) -> LimiterAcquire<'_> {
-        LimiterAcquire {
-            limiter: self,
-            borrower: None,
-            exclusive: false,
-            key: None,
-        }
+        LimiterAcquire::new(self, None)
     }
 
     /// Waits for a token for `borrower`, which may hold only one (AnyIO's and Trio's rule).
@@ -222,12 +222,7 @@ impl CapacityLimiter {
     /// # });
     /// ```
     pub fn acquire_on_behalf_of(&self, borrower: Borrower) -> LimiterAcquire<'_> {
-        LimiterAcquire {
-            limiter: self,
-            borrower: Some(borrower),
-            exclusive: true,
-            key: None,
-        }
+        LimiterAcquire::new(self, Some(borrower))
     }
 
     /// Takes one more token for the current task (outside anyio tasks: for a fresh anonymous
@@ -279,13 +274,38 @@ impl CapacityLimiter {
         borrower: Borrower,
         exclusive: bool,
     ) -> Result<LimiterToken<'_>, LimiterError> {
-        if !self.state.lock().try_take(borrower, exclusive)? {
-            return Err(LimiterError::WouldBlock);
-        }
+        self.try_take_for(borrower, exclusive)?;
         Ok(LimiterToken {
             limiter: self,
             borrower,
         })
+    }
+
+    /// Records a token for `borrower` if one is free and nobody waits; the caller makes the
+    /// guard.
+    pub(super) fn try_take_for(
+        &self,
+        borrower: Borrower,
+        exclusive: bool,
+    ) -> Result<(), LimiterError> {
+        if self.state.lock().try_take(borrower, exclusive)? {
+            Ok(())
+        } else {
+            Err(LimiterError::WouldBlock)
+        }
+    }
+
+    /// Returns a token `borrower` held through a guard, from whichever task or thread drops
+    /// the guard: the borrower travels with the guard, so the right holder entry goes.
+    pub(super) fn give_back(&self, borrower: Borrower) {
+        let mut wakers = Vec::new();
+        self.state.lock().release(borrower, &mut wakers);
+        wake_all(wakers);
+    }
+
+    /// Turns a guarded token of `borrower` into a detached one (its guard is forgotten).
+    pub(super) fn detach_token(&self, borrower: Borrower) {
+        self.state.lock().holders.detach(borrower);
     }
 
     /// Releases a token the current task kept with [`LimiterToken::detach`] (if it kept
@@ -451,402 +471,4 @@ pub struct CapacityLimiterStatistics {
     pub borrowers: Vec<Borrower>,
     /// How many are waiting for a token.
     pub tasks_waiting: usize,
-}
-
-/// The future returned by [`CapacityLimiter::acquire`] and
-/// [`CapacityLimiter::acquire_on_behalf_of`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct LimiterAcquire<'a> {
-    limiter: &'a CapacityLimiter,
-    /// Resolved on the first poll for the default borrower (the task polling it).
-    borrower: Option<Borrower>,
-    /// A named borrower: at most one token.
-    exclusive: bool,
-    key: Option<usize>,
-}
-
-impl fmt::Debug for LimiterAcquire<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LimiterAcquire")
-            .field("borrower", &self.borrower)
-            .field("waiting", &self.key.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'a> Future for LimiterAcquire<'a> {
-    type Output = Result<LimiterToken<'a>, LimiterError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let limiter = self.limiter;
-        if self.key.is_some() {
-            if scope_cancelled() {
-                // Blocked, then cancelled: `Drop` passes on a token handed to us meanwhile.
-                return Poll::Pending;
-            }
-        } else {
-            std::task::ready!(poll_cancel_point(cx));
-        }
-        let borrower = *self
-            .borrower
-            .get_or_insert_with(Borrower::current_or_anonymous);
-        let mut state = limiter.state.lock();
-        if let Some(key) = self.key {
-            if !state.waiters.state(key).granted {
-                state.waiters.register(key, cx.waker());
-                return Poll::Pending;
-            }
-            // Granted by a release: the holder entry was recorded then.
-            state.waiters.remove(key);
-            self.key = None;
-        } else {
-            match state.try_take(borrower, self.exclusive) {
-                Err(error) => return Poll::Ready(Err(error)),
-                Ok(true) => {}
-                Ok(false) => {
-                    self.key = Some(state.waiters.push_back(
-                        LimiterWaiter {
-                            borrower,
-                            granted: false,
-                        },
-                        cx.waker(),
-                    ));
-                    return Poll::Pending;
-                }
-            }
-        }
-        drop(state);
-        Poll::Ready(Ok(LimiterToken { limiter, borrower }))
-    }
-}
-
-impl Drop for LimiterAcquire<'_> {
-    fn drop(&mut self) {
-        let Some(key) = self.key.take() else {
-            return;
-        };
-        let mut wakers = Vec::new();
-        {
-            let mut state = self.limiter.state.lock();
-            let waiter = state.waiters.remove(key);
-            if waiter.granted {
-                // Granted but never received: pass the token on.
-                state.release(waiter.borrower, &mut wakers);
-            }
-        }
-        wake_all(wakers);
-    }
-}
-
-/// A borrowed [`CapacityLimiter`] token; dropping it returns the token (to the first waiter,
-/// if any).
-///
-/// # Examples
-///
-/// ```
-/// # anyio_core::run(async {
-/// let limiter = anyio_core::sync::CapacityLimiter::new(1);
-/// let token = limiter.acquire().await.unwrap();
-/// assert_eq!(limiter.available_tokens(), 0);
-/// drop(token);
-/// assert_eq!(limiter.available_tokens(), 1);
-/// # });
-/// ```
-#[must_use = "the token is returned as soon as it is dropped"]
-pub struct LimiterToken<'a> {
-    limiter: &'a CapacityLimiter,
-    borrower: Borrower,
-}
-
-impl fmt::Debug for LimiterToken<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LimiterToken")
-            .field("borrower", &self.borrower)
-            .finish_non_exhaustive()
-    }
-}
-
-impl LimiterToken<'_> {
-    /// Who holds this token.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use anyio_core::sync::{Borrower, CapacityLimiter};
-    /// let limiter = CapacityLimiter::new(1);
-    /// let borrower = Borrower::new();
-    /// assert_eq!(limiter.try_acquire_on_behalf_of(borrower).unwrap().borrower(), borrower);
-    /// ```
-    pub fn borrower(&self) -> Borrower {
-        self.borrower
-    }
-
-    /// Keeps the token borrowed past this guard; release it later with
-    /// [`CapacityLimiter::release`] or [`CapacityLimiter::release_on_behalf_of`] (Trio's and
-    /// AnyIO's `acquire()`/`release()` style).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use anyio_core::sync::{Borrower, CapacityLimiter};
-    /// let limiter = CapacityLimiter::new(1);
-    /// let borrower = Borrower::new();
-    /// limiter.try_acquire_on_behalf_of(borrower).unwrap().detach();
-    /// assert_eq!(limiter.borrowed_tokens(), 1);
-    /// limiter.release_on_behalf_of(borrower).unwrap();
-    /// ```
-    pub fn detach(self) {
-        self.limiter.state.lock().holders.detach(self.borrower);
-        std::mem::forget(self);
-    }
-}
-
-impl Drop for LimiterToken<'_> {
-    fn drop(&mut self) {
-        let mut wakers = Vec::new();
-        self.limiter
-            .state
-            .lock()
-            .release(self.borrower, &mut wakers);
-        wake_all(wakers);
-    }
-}
-
-/// How a token is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Holding {
-    /// Through a live [`LimiterToken`].
-    Guarded,
-    /// Kept past its token with [`LimiterToken::detach`]; released explicitly.
-    Detached,
-}
-
-/// The tokens one borrower holds. A named borrower holds at most one; the current task, as
-/// the borrower of plain acquisitions, one per acquisition.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Held {
-    guarded: usize,
-    detached: usize,
-}
-
-impl Held {
-    /// Takes away one token held as `holding`; false if there is none.
-    fn release(&mut self, holding: Holding) -> bool {
-        let count = match holding {
-            Holding::Guarded => &mut self.guarded,
-            Holding::Detached => &mut self.detached,
-        };
-        if *count == 0 {
-            return false;
-        }
-        *count -= 1;
-        true
-    }
-
-    fn is_empty(&self) -> bool {
-        self.guarded == 0 && self.detached == 0
-    }
-}
-
-/// The borrowers holding tokens: a short vector searched linearly while few hold tokens (the
-/// common case, and faster than hashing), a hash map once more do.
-#[derive(Debug, Default)]
-struct Holders {
-    small: Vec<(Borrower, Held)>,
-    /// In use (and then `small` is empty) once more than `SMALL` borrowers hold tokens.
-    large: HashMap<Borrower, Held, BuildHasherDefault<IdHasher>>,
-    /// Tokens held, over every borrower.
-    tokens: usize,
-}
-
-impl Holders {
-    const SMALL: usize = 16;
-
-    fn tokens(&self) -> usize {
-        self.tokens
-    }
-
-    fn get_mut(&mut self, borrower: Borrower) -> Option<&mut Held> {
-        if self.large.is_empty() {
-            self.small
-                .iter_mut()
-                .find(|(holder, _)| *holder == borrower)
-                .map(|(_, held)| held)
-        } else {
-            self.large.get_mut(&borrower)
-        }
-    }
-
-    fn get(&self, borrower: Borrower) -> Option<Held> {
-        if self.large.is_empty() {
-            self.small
-                .iter()
-                .find(|(holder, _)| *holder == borrower)
-                .map(|(_, held)| *held)
-        } else {
-            self.large.get(&borrower).copied()
-        }
-    }
-
-    fn contains(&self, borrower: Borrower) -> bool {
-        self.get(borrower).is_some()
-    }
-
-    /// Records one more guarded token for `borrower`.
-    fn take(&mut self, borrower: Borrower) {
-        self.tokens += 1;
-        if let Some(held) = self.get_mut(borrower) {
-            held.guarded += 1;
-            return;
-        }
-        let held = Held {
-            guarded: 1,
-            detached: 0,
-        };
-        if self.large.is_empty() && self.small.len() < Self::SMALL {
-            self.small.push((borrower, held));
-        } else {
-            self.large.extend(self.small.drain(..));
-            self.large.insert(borrower, held);
-        }
-    }
-
-    /// Turns one of `borrower`'s guarded tokens into a detached one.
-    fn detach(&mut self, borrower: Borrower) {
-        if let Some(held) = self.get_mut(borrower) {
-            if held.guarded > 0 {
-                held.guarded -= 1;
-                held.detached += 1;
-            }
-        }
-    }
-
-    /// Removes one token `borrower` holds as `holding`; false if it holds none that way.
-    fn give_back(&mut self, borrower: Borrower, holding: Holding) -> bool {
-        if self.large.is_empty() {
-            let Some(index) = self
-                .small
-                .iter()
-                .position(|(holder, _)| *holder == borrower)
-            else {
-                return false;
-            };
-            let held = &mut self.small[index].1;
-            if !held.release(holding) {
-                return false;
-            }
-            if held.is_empty() {
-                self.small.swap_remove(index);
-            }
-        } else {
-            let Some(held) = self.large.get_mut(&borrower) else {
-                return false;
-            };
-            if !held.release(holding) {
-                return false;
-            }
-            if held.is_empty() {
-                self.large.remove(&borrower);
-            }
-        }
-        self.tokens -= 1;
-        true
-    }
-
-    /// Every borrower once per token it holds.
-    fn borrowers(&self) -> impl Iterator<Item = Borrower> + '_ {
-        self.small
-            .iter()
-            .map(|(borrower, held)| (*borrower, *held))
-            .chain(self.large.iter().map(|(borrower, held)| (*borrower, *held)))
-            .flat_map(|(borrower, held)| {
-                std::iter::repeat_n(borrower, held.guarded + held.detached)
-            })
-    }
-}
-
-/// A fast hasher for borrower keys (ids, not attacker-controlled data).
-#[derive(Debug, Default, Clone, Copy)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.write_u64(value as u64);
-    }
-
-    fn write_isize(&mut self, value: isize) {
-        self.write_u64(value as u64);
-    }
-}
-
-#[cfg(all(test, loom))]
-mod loom_tests {
-    use super::*;
-    use loom::future::block_on;
-    use loom::sync::atomic::{AtomicUsize, Ordering};
-    use loom::sync::Arc;
-    use loom::thread;
-
-    use crate::sync::shim::loom_model as model;
-
-    /// A plain acquisition for `borrower`, as `acquire` makes for the current task.
-    fn plain(limiter: &CapacityLimiter, borrower: Borrower) -> LimiterAcquire<'_> {
-        LimiterAcquire {
-            limiter,
-            borrower: Some(borrower),
-            exclusive: false,
-            key: None,
-        }
-    }
-
-    /// One borrower (a task running two operations at once) takes two tokens by plain
-    /// acquisitions while a named borrower competes: never more holders than tokens, the
-    /// per-borrower counts come back to zero, and nobody waits forever.
-    #[test]
-    fn one_borrower_holding_several_tokens_returns_them_all() {
-        model(|| {
-            let limiter = Arc::new(CapacityLimiter::new(2));
-            let holders = Arc::new(AtomicUsize::new(0));
-            let task = Borrower::from_id(1);
-            let worker = |borrower: Borrower, named: bool| {
-                let (limiter, holders) = (limiter.clone(), holders.clone());
-                thread::spawn(move || {
-                    let token = if named {
-                        block_on(limiter.acquire_on_behalf_of(borrower)).unwrap()
-                    } else {
-                        block_on(plain(&limiter, borrower)).unwrap()
-                    };
-                    assert!(holders.fetch_add(1, Ordering::SeqCst) < 2, "three holders");
-                    holders.fetch_sub(1, Ordering::SeqCst);
-                    drop(token);
-                })
-            };
-            let workers = [
-                worker(task, false),
-                worker(task, false),
-                worker(Borrower::from_id(2), true),
-            ];
-            for worker in workers {
-                worker.join().unwrap();
-            }
-            let statistics = limiter.statistics();
-            assert_eq!(statistics.borrowed_tokens, 0);
-            assert!(statistics.borrowers.is_empty());
-            assert_eq!(statistics.tasks_waiting, 0);
-        });
-    }
 }

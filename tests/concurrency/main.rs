@@ -21,6 +21,7 @@ mod memory_stream;
 mod memory_stream_cancellation;
 mod memory_stream_stress;
 mod portal;
+mod race;
 mod sync_cancellation_point;
 mod sync_condition;
 mod sync_event;

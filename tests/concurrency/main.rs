@@ -31,6 +31,7 @@ mod task_group;
 mod task_group_dropped;
 mod task_group_errors;
 mod task_group_start;
+mod task_results;
 mod time;
 mod to_thread;
 mod tokio_clock;

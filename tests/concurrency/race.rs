@@ -260,3 +260,46 @@ impl Drop for Guarded {
         self.1.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+/// The caller's cancellation landing at every point of a race (before any racer finished,
+/// between a racer's end and the race taking it, while the losers are cancelled): the race
+/// either returns a racer's value or is caught by the scope, and never leaves a racer running.
+#[anyio::test]
+async fn stress_the_callers_cancellation_at_any_moment_leaves_no_racer_running() {
+    for round in 0..100usize {
+        let n = 8;
+        let ended = Arc::new(AtomicUsize::new(0));
+        let scope = CancelScope::new();
+        let caller = scope.handle();
+        let racers = (0..n).map(|index| {
+            let (ended, caller) = (ended.clone(), caller.clone());
+            async move {
+                let _ended = EndGuard(ended);
+                for _ in 0..(index + round) % 5 {
+                    checkpoint().await;
+                }
+                if index == round % n {
+                    caller.cancel();
+                }
+                index
+            }
+        });
+        let outcome = scope.run(race(racers)).await;
+        assert_eq!(
+            ended.load(Ordering::SeqCst),
+            n,
+            "round {round}: every racer ended before the race returned ({outcome:?})"
+        );
+        if let Some(winner) = outcome {
+            assert!(winner.expect("racers were given") < n);
+        }
+    }
+}
+
+struct EndGuard(Arc<AtomicUsize>);
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}

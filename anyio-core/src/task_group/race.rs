@@ -86,10 +86,12 @@ impl<E> fmt::Debug for RaceError<E> {
 /// # Cancellation
 ///
 /// When the caller's scope is cancelled, every racer is cancelled, and `race` waits for all of
-/// them to end before the scope drops it (the task group inside is a protected region). A
-/// winner that completed before the cancellation reached the group is still returned. Dropped
-/// by foreign code (a plain `select!`), the racers are cancelled and left to end on their own,
-/// as with a dropped [`task_group`](crate::task_group()).
+/// them to end before the scope drops it (the task group inside is a protected region). If
+/// `race` had already taken a winner when the cancellation arrived (it was waiting for the
+/// losers), it returns that winner; otherwise it never returns and the scope catches the
+/// cancellation, and an output a racer produced but `race` had not taken yet is dropped like a
+/// loser's. Dropped by foreign code (a plain `select!`), `race` cancels the racers and leaves
+/// them to end on their own, as a dropped [`task_group`](crate::task_group()) does.
 ///
 /// # Examples
 ///
@@ -135,8 +137,8 @@ where
 /// # Cancellation
 ///
 /// As for [`race`]: the caller's cancellation cancels every racer, and `race_ok` waits for
-/// them all before its scope drops it; errors collected so far are dropped with it. A success
-/// that completed before the cancellation reached the group is still returned.
+/// them all before its scope drops it. A success it had already taken is returned; otherwise
+/// the scope catches the cancellation, and the errors collected so far are dropped.
 ///
 /// # Examples
 ///

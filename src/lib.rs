@@ -280,7 +280,7 @@
 //! | module | what is in it |
 //! |---|---|
 //! | [`cancel`] | [`CancelScope`], [`CancelHandle`], [`move_on_after`], [`fail_after`], [`finally`], checkpoints |
-//! | [`task_group`](mod@task_group) | [`task_group()`], [`TaskGroup`], [`TaskHandle`], [`TaskStatus`], errors |
+//! | [`task_group`](mod@task_group) | [`task_group()`], [`TaskGroup`], [`TaskHandle`], [`TaskStatus`], [`TaskSet`], [`race`], [`race_ok`], errors |
 //! | [`task`] | [`get_current_task`], [`get_running_tasks`], [`TaskInfo`] |
 //! | [`time`] | [`sleep`], [`sleep_until`], [`sleep_forever`], [`current_time`] (the one clock anyio reads) |
 //! | [`sync`] | [`Event`], [`Lock`], [`Mutex`], [`Semaphore`], [`Condition`], [`CapacityLimiter`], [`ResourceGuard`] |

@@ -6,9 +6,9 @@ use anyio::cancel::{Cancelled, Checkpoint, CheckpointIfCancelled, FailAfter, Fin
 use anyio::task_group::TaskGroupFuture;
 use anyio::time::{Sleep, SleepForever};
 use anyio::{
-    move_on_after, sleep, task_group, Backend, BackendUnavailable, CancelHandle, CancelScope,
-    Duration, NoRuntime, Scoped, SpawnError, StartError, TaskError, TaskGroup, TaskGroupError,
-    TaskHandle, TaskId, TaskInfo, TaskStatus, TimeoutError,
+    move_on_after, race, race_ok, sleep, task_group, Backend, BackendUnavailable, CancelHandle,
+    CancelScope, Duration, NoRuntime, RaceError, Scoped, SpawnError, StartError, TaskError,
+    TaskGroup, TaskGroupError, TaskHandle, TaskId, TaskInfo, TaskSet, TaskStatus, TimeoutError,
 };
 
 fn send<T: Send>() {}
@@ -24,6 +24,7 @@ fn handles_are_send_and_sync() {
     send_sync::<CancelHandle>();
     send_sync::<TaskGroup<Error>>();
     send_sync::<TaskHandle<u8>>();
+    send_sync::<TaskSet<u8, Error>>();
     send::<TaskStatus<u8>>();
     send_sync::<TaskInfo>();
     send_sync::<TaskId>();
@@ -36,6 +37,8 @@ fn errors_are_send_and_sync() {
     send_sync::<StartError<Error>>();
     send_sync::<SpawnError>();
     send_sync::<TaskError>();
+    send_sync::<RaceError>();
+    send_sync::<RaceError<Error>>();
     send_sync::<TimeoutError>();
     send_sync::<BackendUnavailable>();
     send_sync::<NoRuntime>();
@@ -66,6 +69,16 @@ fn async_apis_return_send_futures() {
         Ok(handle.await.unwrap_or_default() + started.unwrap_or_default())
     });
     send_value(&group);
+    let raced = race([ready(1u8)]);
+    send_value(&raced);
+    let raced_ok = race_ok([ready(Ok::<u8, Error>(1))]);
+    send_value(&raced_ok);
+    let collected = task_group(|tg: TaskGroup<Error>| async move {
+        let mut set = TaskSet::new(&tg);
+        set.spawn(ready(Ok(1u8))).unwrap();
+        Ok(set.next().await)
+    });
+    send_value(&collected);
     let timeout = move_on_after(Duration::from_secs(1), sleep(Duration::ZERO));
     send_value(&timeout);
     fn spawnable<F: Future + Send + 'static>(_: F) {}

@@ -10,6 +10,8 @@
 //! | `tg.start_soon(f)` | `tg.start_soon(f)` | `n.start_soon(f)` |
 //! | `tg.start(\|status\| f)` | `await tg.start(f)` | `await n.start(f)` |
 //! | `tg.spawn(f)` → [`TaskHandle`] | — | — |
+//! | [`TaskSet`]: values in completion order | — | — |
+//! | [`race`], [`race_ok`] | — | — |
 //! | `tg.cancel()` | `tg.cancel_scope.cancel()` | `n.cancel_scope.cancel()` |
 //! | [`TaskGroupError::Failed`] | `ExceptionGroup` | `ExceptionGroup` |
 //!
@@ -37,8 +39,10 @@ mod handle;
 pub(crate) mod held;
 mod io_error;
 mod orphan;
-mod route;
 pub(crate) mod outcome;
+mod race;
+mod results;
+mod route;
 mod shared;
 mod start;
 mod task_handle;
@@ -47,6 +51,8 @@ mod task_result;
 pub use error::{SpawnError, StartError, TaskError, TaskGroupError};
 pub use group::{task_group, TaskGroupFuture};
 pub use handle::{TaskBuilder, TaskGroup};
+pub use race::{race, race_ok, RaceError};
+pub use results::TaskSet;
 pub use start::TaskStatus;
 pub use task_handle::TaskHandle;
 pub use task_result::{TaskOutput, TaskResult};

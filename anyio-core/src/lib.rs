@@ -104,8 +104,9 @@ pub use sync::shim::loom_model;
 pub use sync::{CapacityLimiter, Condition, Event, Lock, Mutex, ResourceGuard, Semaphore};
 pub use task::{get_current_task, get_running_tasks, TaskId, TaskInfo};
 pub use task_group::{
-    race, race_ok, task_group, RaceError, SpawnError, StartError, TaskError, TaskGroup,
-    TaskGroupError, TaskHandle, TaskOutput, TaskResult, TaskSet, TaskStatus,
+    is_shutdown_requested, race, race_ok, shutdown_requested, task_group, with_graceful_shutdown,
+    RaceError, SpawnError, StartError, TaskError, TaskGroup, TaskGroupError, TaskHandle,
+    TaskOutput, TaskResult, TaskSet, TaskStatus,
 };
 pub use thread::{
     from_thread, start_blocking_portal, to_thread, BlockingPortal, FromThreadError, PortalError,

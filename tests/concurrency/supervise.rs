@@ -57,7 +57,9 @@ async fn a_handled_panic_does_not_resume_and_its_message_is_reported() {
             .name("background")
             .on_failure(move |failure: ChildFailure<anyio::SpawnError>| {
                 assert!(failure.is_panic());
-                seen.lock().unwrap().push(failure.panic_message().unwrap().to_owned());
+                seen.lock()
+                    .unwrap()
+                    .push(failure.panic_message().unwrap().to_owned());
             })
             .start_soon(async {
                 sleep(Duration::from_millis(10)).await;
@@ -226,7 +228,11 @@ async fn past_its_restart_limit_a_supervisor_lets_the_failure_reach_the_group() 
     let errors = result.unwrap_err().into_errors();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].to_string(), "attempt 3 failed");
-    assert_eq!(starts.lock().unwrap().len(), 4, "three restarts, then it gave up");
+    assert_eq!(
+        starts.lock().unwrap().len(),
+        4,
+        "three restarts, then it gave up"
+    );
     assert!(sibling_cancelled.is_set(), "the sibling was cancelled");
 }
 
@@ -284,7 +290,11 @@ async fn cancelling_a_supervisor_in_its_backoff_restarts_nothing() {
     })
     .await;
     assert!(result.is_ok());
-    assert_eq!(starts.lock().unwrap().len(), 2, "attempts at 0 s and 10 s only");
+    assert_eq!(
+        starts.lock().unwrap().len(),
+        2,
+        "attempts at 0 s and 10 s only"
+    );
     sleep(Duration::from_secs(60)).await;
     assert_eq!(starts.lock().unwrap().len(), 2);
 }
@@ -293,19 +303,22 @@ async fn cancelling_a_supervisor_in_its_backoff_restarts_nothing() {
 async fn a_permanent_child_restarts_after_a_clean_exit_until_cancelled() {
     let runs = Arc::new(AtomicU32::new(0));
     let counted = runs.clone();
-    let result = task_group(|tg| async move {
-        tg.start_soon(Supervisor::<io::Error>::new().restart_on_success(true).run(move || {
-            let counted = counted.clone();
-            async move {
-                counted.fetch_add(1, Ordering::SeqCst);
-                sleep(Duration::from_secs(1)).await;
-            }
-        }))?;
-        sleep(Duration::from_millis(3500)).await;
-        tg.cancel();
-        Ok::<_, io::Error>(())
-    })
-    .await;
+    let result =
+        task_group(|tg| async move {
+            tg.start_soon(Supervisor::<io::Error>::new().restart_on_success(true).run(
+                move || {
+                    let counted = counted.clone();
+                    async move {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        sleep(Duration::from_secs(1)).await;
+                    }
+                },
+            ))?;
+            sleep(Duration::from_millis(3500)).await;
+            tg.cancel();
+            Ok::<_, io::Error>(())
+        })
+        .await;
     assert!(result.is_ok());
     assert_eq!(runs.load(Ordering::SeqCst), 4);
 }
@@ -345,5 +358,8 @@ async fn a_healthy_run_resets_the_backoff() {
     .await;
     assert!(result.is_ok());
     // Delays 1 s, 2 s, then back to 1 s after the healthy run, then 2 s.
-    assert_eq!(*starts.lock().unwrap(), [0, 1, 3, 9, 11].map(Duration::from_secs));
+    assert_eq!(
+        *starts.lock().unwrap(),
+        [0, 1, 3, 9, 11].map(Duration::from_secs)
+    );
 }

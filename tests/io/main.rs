@@ -13,6 +13,7 @@ mod abandoned_write;
 mod codecs;
 mod errors_compose;
 mod fs;
+mod graceful_shutdown;
 mod happy_eyeballs;
 mod hyper;
 mod net_deadlines;

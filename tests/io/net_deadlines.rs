@@ -85,7 +85,7 @@ fn serve_forever<'a>(
     listener: &'a TcpListener,
     entered: &Arc<Event>,
     dropped: &Flag,
-) -> impl std::future::Future<Output = Result<std::convert::Infallible, StreamError>> + 'a {
+) -> impl std::future::Future<Output = Result<(), StreamError>> + 'a {
     let (entered, dropped) = (entered.clone(), dropped.clone());
     listener.serve(move |stream: TcpStream| {
         let (entered, guard) = (entered.clone(), dropped.on_drop());

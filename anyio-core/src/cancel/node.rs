@@ -25,6 +25,7 @@ use atomic_waker::AtomicWaker;
 use slab::Slab;
 
 use crate::sweep::SweepSchedule;
+use crate::sync::Event;
 use crate::task::{TaskId, TaskIdentity, TaskInfo};
 use crate::task_group::held::HeldTasks;
 use crate::time::current_time;
@@ -90,9 +91,19 @@ pub(crate) struct Node {
     task: Option<TaskIdentity>,
     /// Set when the task of this root node ended: introspection no longer lists it.
     task_ended: AtomicBool,
-    /// Present in a task group's node: what the group keeps of its children, among them the
-    /// ones listed there because they have no node yet.
-    held: Option<Box<Mutex<HeldTasks>>>,
+    /// Present in a task group's node (see [`GroupParts`]); one box, so that the nodes of
+    /// scopes and tasks pay one pointer for it.
+    group: Option<Box<GroupParts>>,
+}
+
+/// What a task group's node has beyond a scope's.
+#[derive(Debug, Default)]
+struct GroupParts {
+    /// What the group keeps of its children, among them the ones listed there because they
+    /// have no node yet.
+    held: Mutex<HeldTasks>,
+    /// Set when the group was asked to shut down gracefully.
+    shutdown: Event,
 }
 
 impl Node {
@@ -104,7 +115,7 @@ impl Node {
     /// A detached node for a task group.
     pub(crate) fn group() -> Arc<Node> {
         let mut node = Node::new(None, None, false);
-        node.held = Some(Box::default());
+        node.group = Some(Box::default());
         Arc::new(node)
     }
 
@@ -153,7 +164,7 @@ impl Node {
             waker: AtomicWaker::new(),
             task,
             task_ended: AtomicBool::new(false),
-            held: None,
+            group: None,
         }
     }
 
@@ -182,7 +193,12 @@ impl Node {
 
     /// What the task group owning this node keeps of its children.
     pub(crate) fn held(&self) -> Option<&Mutex<HeldTasks>> {
-        self.held.as_deref()
+        self.group.as_deref().map(|group| &group.held)
+    }
+
+    /// The graceful shutdown signal of the task group owning this node.
+    pub(crate) fn shutdown_signal(&self) -> Option<&Event> {
+        self.group.as_deref().map(|group| &group.shutdown)
     }
 
     /// Pushes the live children of this node onto `out`.

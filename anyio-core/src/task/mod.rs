@@ -9,6 +9,8 @@ mod identity;
 mod in_task;
 pub(crate) mod registry;
 pub(crate) mod runs;
+#[cfg(feature = "tracing")]
+pub(crate) mod span;
 
 pub use identity::{get_current_task, TaskId, TaskInfo};
 pub(crate) use identity::{TaskIdentity, UnbornIdentity};

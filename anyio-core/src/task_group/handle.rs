@@ -67,6 +67,11 @@ impl<E: Send + 'static> TaskGroup<E> {
         TaskGroup { shared }
     }
 
+    /// The group's node.
+    pub(crate) fn node(&self) -> &Arc<Node> {
+        &self.shared.node
+    }
+
     /// Starts a child task that runs `future` on the backend's executor (in parallel on
     /// multi-threaded runtimes). Its error, if any, cancels the group and is collected.
     ///
@@ -259,6 +264,14 @@ impl<E: Send + 'static> TaskGroup<E> {
         if !self.shared.add_child() {
             return Err(SpawnError::GroupFinished);
         }
+        #[cfg(feature = "tracing")]
+        let future = {
+            let node = match &root {
+                NewRoot::Node { node, .. } => Some(node),
+                NewRoot::Unborn => None,
+            };
+            tracing::Instrument::instrument(future, crate::task::span::child_span(node))
+        };
         let (root, identity) = match root {
             NewRoot::Node { mut node, parent } => {
                 match Arc::get_mut(&mut node) {
@@ -384,7 +397,14 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
         };
         let shared = group.shared.clone();
         match self.on_failure {
-            None => group.spawn_child(root, future, SoonFinisher { shared, route: ToGroup }),
+            None => group.spawn_child(
+                root,
+                future,
+                SoonFinisher {
+                    shared,
+                    route: ToGroup,
+                },
+            ),
             Some(handler) => {
                 let route = ToHandler(handler);
                 group.spawn_child(root, future, SoonFinisher { shared, route })
@@ -430,12 +450,20 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
         match self.on_failure {
             None => {
                 let route = ToGroup;
-                let finisher = SpawnFinisher { shared, slot: slot.clone(), route };
+                let finisher = SpawnFinisher {
+                    shared,
+                    slot: slot.clone(),
+                    route,
+                };
                 group.spawn_child(root, future, finisher)?;
             }
             Some(handler) => {
                 let route = ToHandler(handler);
-                let finisher = SpawnFinisher { shared, slot: slot.clone(), route };
+                let finisher = SpawnFinisher {
+                    shared,
+                    slot: slot.clone(),
+                    route,
+                };
                 group.spawn_child(root, future, finisher)?;
             }
         }
@@ -489,12 +517,20 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
         match self.on_failure {
             None => {
                 let route = ToGroup;
-                let finisher = StartFinisher { slot: slot_for_task, shared, route };
+                let finisher = StartFinisher {
+                    slot: slot_for_task,
+                    shared,
+                    route,
+                };
                 group.spawn_child(root, future, finisher)?;
             }
             Some(handler) => {
                 let route = ToHandler(handler);
-                let finisher = StartFinisher { slot: slot_for_task, shared, route };
+                let finisher = StartFinisher {
+                    slot: slot_for_task,
+                    shared,
+                    route,
+                };
                 group.spawn_child(root, future, finisher)?;
             }
         }

@@ -9,8 +9,8 @@ use atomic_waker::AtomicWaker;
 
 use super::error::StartError;
 use super::outcome::{Finish, Outcome};
-use super::shared::{Failure, GroupShared};
 use super::route::FailureRoute;
+use super::shared::{Failure, GroupShared};
 use super::task_result::TaskResult;
 use crate::cancel::node::{lock, Node};
 use crate::context;

@@ -1,10 +1,10 @@
 //! [`TlsListener`]: TLS on every connection of a listener.
 
-use std::convert::Infallible;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use rustls::ServerConfig;
@@ -16,7 +16,8 @@ use crate::streams::memory::{create_memory_object_stream, MemorySendStream};
 use crate::streams::{
     AsyncResource, ByteReceiveStream, ByteSendStream, Listener, PollByteStream, StreamError,
 };
-use crate::task_group::{task_group, TaskGroupError};
+use crate::task_group::shutdown::unless_shutdown;
+use crate::task_group::{shutdown_requested, task_group, TaskGroupError};
 
 /// A [`Listener`] that performs the server side of a TLS handshake on every connection of
 /// another listener (AnyIO's `TLSListener`), handing out [`TlsStream`]s.
@@ -249,16 +250,19 @@ where
         }
     }
 
-    /// Accepts connections forever; each one gets a task that performs the handshake (within
-    /// the time limit, closing the connection if it fails) and then runs `handler` on the
-    /// stream.
+    /// Accepts connections; each one gets a task that performs the handshake (within the time
+    /// limit, closing the connection if it fails) and then runs `handler` on the stream.
+    ///
+    /// On a graceful shutdown of an enclosing task group it closes the listener, lets the
+    /// handshakes in progress finish and hand their streams to `handler`, waits for the
+    /// handlers and returns `Ok(())`, as [`Listener::serve`] does.
     ///
     /// # Cancellation
     ///
     /// Cancelling `serve` cancels every connection's task, handshakes and handlers alike, and
     /// closes their connections; it ends once they have, and the enclosing scope catches (a
     /// cancellation is never returned as an error of `serve`).
-    async fn serve<H, Fut>(&self, mut handler: H) -> Result<Infallible, StreamError>
+    async fn serve<H, Fut>(&self, mut handler: H) -> Result<(), StreamError>
     where
         Self: Sized,
         H: FnMut(TlsStream<C>) -> Fut + Send,
@@ -268,11 +272,18 @@ where
         // hands its stream to the serve loop, which calls `handler` and hands the future back.
         let (ready, streams) = create_memory_object_stream::<Handover<C, Fut>>(0);
         let result = task_group(|tg| async move {
-            let accept_loop = async {
+            // Owns `ready`: once it returns, the connections still handshaking hold the only
+            // senders left, and `dispatch` ends after the last of them handed its stream over.
+            let accept_loop = async move {
+                let mut shutdown = pin!(shutdown_requested());
                 loop {
-                    let connection = self.listener.accept().await?;
+                    let accepting = self.listener.accept();
+                    let Some(accepted) = unless_shutdown(accepting, shutdown.as_mut()).await else {
+                        self.listener.aclose().await;
+                        return Ok(());
+                    };
                     let task = connection_task(
-                        connection,
+                        accepted?,
                         self.tls_config(),
                         self.handshake_timeout,
                         ready.clone(),
@@ -289,19 +300,35 @@ where
                 }
             };
             let (mut accept_loop, mut dispatch) = (pin!(accept_loop), pin!(dispatch));
-            let mut dispatching = true;
+            let (mut dispatching, mut accepting) = (true, true);
             poll_fn(|cx| {
-                // `dispatch` ends only when the channel closes, which `ready` prevents.
+                // `dispatch` ends when the channel closes: after the accept loop stopped (a
+                // graceful shutdown) and every connection handed its stream over.
                 if dispatching && dispatch.as_mut().poll(cx).is_ready() {
                     dispatching = false;
                 }
-                accept_loop.as_mut().poll(cx)
+                if accepting {
+                    match accept_loop.as_mut().poll(cx) {
+                        Poll::Ready(Ok(())) => accepting = false,
+                        Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                        Poll::Pending => {}
+                    }
+                    // The loop's end may have closed the channel just now.
+                    if !accepting && dispatching && dispatch.as_mut().poll(cx).is_ready() {
+                        dispatching = false;
+                    }
+                }
+                if accepting || dispatching {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(Ok(()))
+                }
             })
             .await
         })
         .await;
         match result {
-            Ok(never) => Ok(never),
+            Ok(()) => Ok(()),
             Err(TaskGroupError::Failed(mut errors)) if !errors.is_empty() => {
                 Err(errors.swap_remove(0))
             }

@@ -1,10 +1,11 @@
-use std::convert::Infallible;
 use std::future::Future;
+use std::pin::pin;
 
 use super::AsyncResource;
 use crate::streams::attributes::TypedAttributeProvider;
 use crate::streams::error::StreamError;
-use crate::task_group::{task_group, TaskGroupError};
+use crate::task_group::shutdown::unless_shutdown;
+use crate::task_group::{shutdown_requested, task_group, TaskGroupError};
 
 /// Accepts incoming connections (AnyIO's `Listener`).
 ///
@@ -53,8 +54,14 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     /// See [`Listener`].
     fn accept(&self) -> impl Future<Output = Result<Self::Connection, StreamError>> + Send;
 
-    /// Accepts connections forever, running `handler(connection)` for each in its own task of
-    /// a task group, so that every handler has ended before `serve` returns.
+    /// Accepts connections, running `handler(connection)` for each in its own task of a task
+    /// group, so that every handler has ended before `serve` returns.
+    ///
+    /// It accepts until a task group enclosing it is asked to shut down gracefully
+    /// ([`TaskGroup::shutdown`](crate::TaskGroup::shutdown)): it then closes the listener (new
+    /// connections are refused at once), waits for the handlers still running (they see the
+    /// request through [`shutdown_requested`](crate::shutdown_requested) and may finish their
+    /// work until the grace period ends) and returns `Ok(())`.
     ///
     /// # Errors
     ///
@@ -103,10 +110,7 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     /// assert_eq!(seen, [1, 2, 3]);
     /// # });
     /// ```
-    fn serve<H, Fut>(
-        &self,
-        mut handler: H,
-    ) -> impl Future<Output = Result<Infallible, StreamError>> + Send
+    fn serve<H, Fut>(&self, mut handler: H) -> impl Future<Output = Result<(), StreamError>> + Send
     where
         Self: Sized,
         H: FnMut(Self::Connection) -> Fut + Send,
@@ -114,8 +118,14 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     {
         async move {
             let result = task_group(|tg| async move {
+                let mut shutdown = pin!(shutdown_requested());
                 loop {
-                    let connection = self.accept().await?;
+                    let Some(accepted) = unless_shutdown(self.accept(), shutdown.as_mut()).await
+                    else {
+                        self.aclose().await;
+                        return Ok(());
+                    };
+                    let connection = accepted?;
                     // The group cannot be finished while its body runs.
                     tg.start_soon(handler(connection))
                         .map_err(|_| StreamError::ClosedResource)?;
@@ -123,7 +133,7 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
             })
             .await;
             match result {
-                Ok(never) => Ok(never),
+                Ok(()) => Ok(()),
                 Err(TaskGroupError::Failed(mut errors)) if !errors.is_empty() => {
                     Err(errors.swap_remove(0))
                 }

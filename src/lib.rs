@@ -204,11 +204,78 @@
 //! });
 //! ```
 //!
-//! Spawning fails (with [`SpawnError`]) only into a group that has finished. When the group's
-//! error type is `SpawnError` itself, or converts from it, the body can use `?` on it, as in
-//! the first example of this page; otherwise `unwrap` it as here.
+//! Children return what suits them: `()`, a `Result<(), E>` whose error goes to the group, a
+//! plain value, or nothing at all (`async { loop { .. } }`); [`spawn`](TaskGroup::spawn)'s
+//! [`TaskHandle`] yields the value ([`TaskResult`], [`TaskOutput`]). [`TaskSet`] receives
+//! children's values as they finish, and [`race`] returns the first of several futures,
+//! cancelling and awaiting the rest.
 //!
-//! ## 5. One API over three runtimes
+//! Spawning fails (with [`SpawnError`]) only into a group that has finished. `?` takes it into
+//! the error types applications use (`io::Error`, `anyhow::Error`, `Box<dyn Error>`,
+//! `String`), and a group's own failure converts the same way. Every anyio error converts into
+//! `io::Error`, keeping its kind, so one connection's code (connect, send, a timeout, a task
+//! group) needs one error type:
+//!
+//! ```
+//! # #[cfg(feature = "net")]
+//! async fn fetch(port: u16) -> std::io::Result<Vec<u8>> {
+//!     use anyio::streams::{ByteReceiveStream, ByteSendStream};
+//!     let stream = anyio::fail_after(
+//!         anyio::Duration::from_secs(5),
+//!         anyio::net::connect_tcp("127.0.0.1", port),
+//!     )
+//!     .await??; // `TimeoutError`, then `ConnectError`
+//!     stream.send_all(b"GET\n").await?; // `StreamError`
+//!     Ok(stream.receive(1024).await?)
+//! }
+//! ```
+//!
+//! ## 5. Services: supervision, graceful shutdown, tracing
+//!
+//! A server's task group holds independent work: a listener, connections, background jobs.
+//! Trio's rule (a failure cancels the siblings) stays the default; per child you can choose
+//! otherwise, and the whole group can wind down gently:
+//!
+//! - [`TaskBuilder::on_failure`](task_group::TaskBuilder::on_failure): this child's error or
+//!   panic goes to a handler, not the group.
+//! - [`supervise::Supervisor`]: restart a failing child with a [`supervise::Backoff`], up to a
+//!   limit past which the failure reaches the group (Erlang/OTP's one-for-one).
+//! - [`TaskGroup::shutdown`]: ask every task inside to wind down ([`shutdown_requested`]), and
+//!   cancel what still runs when the grace period ends. [`Listener::serve`](streams::Listener::serve)
+//!   stops accepting and waits for its handlers; [`with_graceful_shutdown`] lets a hyper
+//!   connection finish its response.
+//! - Feature `tracing`: children run in the span that was current where they were spawned,
+//!   inside an `anyio.task` span with their name.
+//!
+//! ```
+//! use anyio::supervise::{Backoff, Supervisor};
+//! use anyio::{shutdown_requested, sleep, task_group, Duration};
+//!
+//! anyio::run(async {
+//!     task_group(|tg| async move {
+//!         // A background job that fails now and then: restarted, never fatal to the rest.
+//!         tg.start_soon(
+//!             Supervisor::new()
+//!                 .backoff(Backoff::exponential(Duration::from_millis(1), Duration::from_secs(1)))
+//!                 .on_failure(|failure| eprintln!("refresh: {failure}"))
+//!                 .run(|| async { Err::<(), _>(std::io::Error::other("cache down")) }),
+//!         )?;
+//!         // In-flight work that finishes when asked to stop.
+//!         tg.start_soon(async {
+//!             shutdown_requested().await;
+//!             sleep(Duration::from_millis(1)).await;
+//!         })?;
+//!         // On SIGTERM, say: finish within the grace period, then everything is cancelled
+//!         // (the supervisor, which never ends by itself, included).
+//!         tg.shutdown(Duration::from_millis(50));
+//!         Ok::<_, std::io::Error>(())
+//!     })
+//!     .await
+//!     .unwrap();
+//! });
+//! ```
+//!
+//! ## 6. One API over three runtimes
 //!
 //! Nothing above depends on the runtime: every semantic is implemented once, over a few
 //! primitives each backend provides (spawn, blocking pool, timers, sockets, processes,
@@ -230,7 +297,8 @@
 //! | `tls` | `tls`: TLS streams over any byte stream (rustls) |
 //! | `tokio-io` | `tokio::io::{AsyncRead, AsyncWrite}` on every byte stream (tokio's traits only; on with `tokio`) |
 //! | `hyper` | `hyper::rt::{Read, Write}` on every byte stream, and `hyper_rt`: hyper's executor and timer |
-//! | `full` | all three backends and every capability, `tls` and `hyper` |
+//! | `tracing` | children run in their spawner's `tracing` span, inside an `anyio.task` span |
+//! | `full` | all three backends and every capability, `tls`, `hyper` and `tracing` |
 //!
 //! Each capability turns on, in each backend compiled in, only the runtime features it needs
 //! (`net` tokio's I/O driver, `process` its process reaper, ...). With `tokio-multi-thread`
@@ -247,8 +315,9 @@
 //!
 //! Features are additive. The backend in force is, in order: the one given to
 //! [`run_with`]; the one recorded in the current anyio task (children inherit it); tokio when
-//! called inside a tokio runtime; otherwise anyio panics with a message saying how to start a
-//! runtime. [`run`] and `#[anyio::main]` use the first compiled in of tokio, smol, async-std.
+//! called inside a tokio runtime; async-std inside an async-std task; otherwise smol, then
+//! async-std, if compiled in (their executors work from any thread). Only a tokio-only build
+//! outside a tokio runtime panics, with a message saying how to start one. [`run`] and `#[anyio::main]` use the first compiled in of tokio, smol, async-std.
 //! Inside an existing `#[tokio::main]` service nothing needs starting: call anyio directly.
 //!
 //! ```
@@ -280,10 +349,11 @@
 //! | module | what is in it |
 //! |---|---|
 //! | [`cancel`] | [`CancelScope`], [`CancelHandle`], [`move_on_after`], [`fail_after`], [`finally`], checkpoints |
-//! | [`task_group`](mod@task_group) | [`task_group()`], [`TaskGroup`], [`TaskHandle`], [`TaskStatus`], [`TaskSet`], [`race`], [`race_ok`], errors |
+//! | [`task_group`](mod@task_group) | [`task_group()`], [`TaskGroup`], [`TaskHandle`], [`TaskStatus`], [`TaskSet`], [`race`], [`race_ok`], graceful shutdown, errors |
+//! | [`supervise`] | [`supervise::Supervisor`] (restart with backoff), [`supervise::ChildFailure`] |
 //! | [`task`] | [`get_current_task`], [`get_running_tasks`], [`TaskInfo`] |
 //! | [`time`] | [`sleep`], [`sleep_until`], [`sleep_forever`], [`current_time`] (the one clock anyio reads) |
-//! | [`sync`] | [`Event`], [`Lock`], [`Mutex`], [`Semaphore`], [`Condition`], [`CapacityLimiter`], [`ResourceGuard`] |
+//! | [`sync`] | [`Event`], [`Lock`], [`Mutex`], [`Semaphore`], [`Condition`], [`CapacityLimiter`], [`ResourceGuard`], owned guards for child tasks |
 //! | [`streams`] | byte and object stream traits, their poll core ([`streams::PollByteReceive`], [`streams::PollByteSend`]) under native `futures-io`, tokio-io and hyper traits, typed attributes, stapled/buffered/text wrappers |
 //! | [`streams::memory`] | [`create_memory_object_stream`]: rendezvous, bounded or unbounded channels with `Stream`/`Sink` |
 //! | [`thread`] | [`to_thread`] (blocking work on a worker thread), [`from_thread`] (back into the event loop), [`BlockingPortal`] |
@@ -299,8 +369,8 @@
 //! # Further reading
 //!
 //! - [Migrating from tokio](https://github.com/anyio-rs/anyio/blob/main/docs/migration.md):
-//!   `tokio::spawn`, `JoinSet`, `CancellationToken`, `tokio::time::timeout` and `select!`
-//!   side by side with anyio.
+//!   `tokio::spawn`, `JoinSet`, `CancellationToken`, `tokio::time::timeout`, `select!`,
+//!   `TaskTracker` and graceful shutdown side by side with anyio.
 //! - [AnyIO and Trio names](https://github.com/anyio-rs/anyio/blob/main/docs/comparison.md)
 //!   and their anyio counterparts.
 //! - [Architecture](https://github.com/anyio-rs/anyio/blob/main/docs/ARCHITECTURE.md): how the

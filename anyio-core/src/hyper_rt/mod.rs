@@ -6,10 +6,15 @@
 //! # Serving
 //!
 //! A server is an accept loop in a task group, with one child task per connection running
-//! `serve_connection`. Since nothing is detached, shutting the server down is cancelling the
+//! `serve_connection`. Since nothing is detached, stopping the server hard is cancelling the
 //! scope it runs in: the accept loop and every connection are dropped (closing their sockets,
 //! and dropping the handlers' futures mid-request), and the scope returns once all of them
-//! ended. A connection's error ends only its own task; a handler that needs a deadline wraps
+//! ended. To stop it gently, call [`TaskGroup::shutdown`](crate::TaskGroup::shutdown) on the
+//! server's group and run each connection under
+//! [`with_graceful_shutdown`](crate::with_graceful_shutdown) with hyper's
+//! `graceful_shutdown`: the accept loop (`Listener::serve`, or one that awaits
+//! [`shutdown_requested`](crate::shutdown_requested)) stops, each connection finishes the
+//! response in flight and closes, and what is left when the grace period ends is cancelled. A connection's error ends only its own task; a handler that needs a deadline wraps
 //! its work in [`fail_after`](crate::fail_after) or [`move_on_after`](crate::move_on_after),
 //! and a client bounds a request the same way.
 //!

@@ -128,7 +128,8 @@ impl<E> Supervisor<E> {
     ///             .backoff(Backoff::none())
     ///             .max_restarts(2, Duration::from_secs(60))
     ///             .run(|| async { Err("always fails") }),
-    ///     )?;
+    ///     )
+    ///     .unwrap();
     ///     Ok::<_, &str>(())
     /// })
     /// .await;

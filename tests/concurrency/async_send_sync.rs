@@ -103,3 +103,21 @@ fn owned_sync_guards_and_their_futures_are_send_and_static() {
     send_sync::<OwnedMutexLock<Vec<u8>>>();
     send_static::<OwnedMutexGuard<std::cell::Cell<u8>>>();
 }
+
+#[test]
+fn services_types_and_futures_are_send() {
+    use anyio::supervise::{Backoff, ChildFailure, Supervisor};
+    use anyio::{shutdown_requested, with_graceful_shutdown};
+    send_sync::<Backoff>();
+    send::<Supervisor<Error>>();
+    send::<ChildFailure<Error>>();
+    let supervised = Supervisor::<Error>::new().run(|| ready(Ok::<(), Error>(())));
+    send_value(&supervised);
+    let requested = shutdown_requested();
+    send_value(&requested);
+    let graceful = with_graceful_shutdown(ready(1u8), |_| {});
+    send_value(&graceful);
+    fn spawnable<F: Future + Send + 'static>(_: F) {}
+    spawnable(supervised);
+    spawnable(requested);
+}

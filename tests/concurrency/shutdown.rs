@@ -225,3 +225,38 @@ async fn with_graceful_shutdown_tells_the_future_once_and_runs_it_to_its_end() {
         "{took:?}"
     );
 }
+
+#[anyio::test]
+async fn stress_every_task_sees_a_request_made_while_they_start() {
+    for round in 0..20u32 {
+        let seen = Arc::new(AtomicU32::new(0));
+        let counted = seen.clone();
+        let result = task_group(|tg| async move {
+            for index in 0..50u32 {
+                let counted = counted.clone();
+                tg.start_soon(async move {
+                    if index % 3 == 0 {
+                        anyio::checkpoint().await;
+                    }
+                    // Some in a nested group, started around the time of the request.
+                    task_group(|inner| async move {
+                        inner.start_soon(async move {
+                            shutdown_requested().await;
+                            counted.fetch_add(1, Ordering::SeqCst);
+                        })?;
+                        Ok::<_, SpawnError>(())
+                    })
+                    .await
+                    .unwrap();
+                })?;
+                if index == round {
+                    tg.shutdown(Duration::from_secs(60));
+                }
+            }
+            Ok::<_, SpawnError>(())
+        })
+        .await;
+        assert!(result.is_ok());
+        assert_eq!(seen.load(Ordering::SeqCst), 50, "round {round}");
+    }
+}

@@ -88,7 +88,7 @@ impl Service {
                 counted.stats.health_given_up();
                 eprintln!("health check stopped: {failure}");
             })
-            .start_soon(crate::until_shutdown(supervised))
+            .start_soon(crate::run::until_shutdown(supervised))
     }
 
     /// One attempt of the job: checks until a check finds an upstream down.

@@ -96,7 +96,6 @@ pub mod upstream;
 pub use health::HealthCheck;
 pub use stats::Stats;
 
-use run::until_shutdown;
 use stats::UpstreamCall;
 
 /// The service's settings.

@@ -1,13 +1,14 @@
 //! Incremental adoption of anyio in an existing tokio service.
 //!
-//! The service is ordinary tokio + hyper code: a `tokio::net::TcpListener`, one
-//! `tokio::spawn`ed task per connection, `hyper::server::conn::http1` to serve it. Its one
-//! route, `GET /quote`, asks upstream HTTP services for a quote.
+//! The service is ordinary tokio + hyper code: a `tokio::net::TcpListener`, a task per
+//! connection, `hyper::server::conn::http1` to serve it. Its one route, `GET /quote`, asks
+//! upstream HTTP services for a quote.
 //!
-//! It started out the way such handlers often do: call one upstream, fall back to the next if
-//! that fails, no bound on concurrent requests, no deadline. Nothing about the runtime changed
-//! since; the service adopted three anyio features, one at a time, each a local change in the
-//! `GET /quote` handler (look for `Step 1`, `Step 2`, `Step 3` in the source):
+//! It started out the way such services often do: call one upstream, fall back to the next if
+//! that fails, no bound on concurrent requests, no deadline, one `tokio::spawn`ed task per
+//! connection that nobody waits for. Nothing about the runtime changed since; the service
+//! adopted anyio one step at a time, each a local change (look for `Step 1` to `Step 5` in
+//! the source). The first three are in the `GET /quote` handler:
 //!
 //! 1. **[`CapacityLimiter`]**: at most [`Config::max_in_flight`] requests work on a quote at
 //!    once; the others queue in FIFO order.
@@ -19,16 +20,36 @@
 //!    waits for the cancelled calls to end before the handler goes on, so no upstream call
 //!    outlives its request.
 //!
-//! None of them needed `anyio::run` or any other setup: anyio finds the tokio runtime the
-//! service already runs on, including inside the plain `tokio::spawn`ed connection tasks.
-//! Cancellation is delivered by dropping futures, so hyper's client futures are cancelled
-//! without knowing anything about anyio.
+//! The last two are in the accept loop, [`Service::run`] (the old loop, [`Service::serve`],
+//! stays for comparison):
 //!
-//! [`Stats`] records what a test needs to check all three: the peak number of requests inside
-//! the limiter, and how many upstream calls were cancelled before they finished.
+//! 4. **No detached tasks, and a supervised background job**: every connection is a child
+//!    of one anyio task group instead of a `tokio::spawn`ed task, so when `run` returns no
+//!    connection is left running. Beside them runs an upstream health check
+//!    ([`HealthCheck`]) under a [`Supervisor`](anyio::supervise::Supervisor): when it fails
+//!    (an upstream is down) or panics, the failure is logged and counted in [`Stats`] and the
+//!    job restarts after an exponential backoff; its failure never cancels the listener or
+//!    the connections, as a plain child's failure would.
+//! 5. **Graceful shutdown**: when `run`'s shutdown future resolves (the binary's is `SIGTERM`
+//!    or `SIGINT`), it calls [`TaskGroup::shutdown`](anyio::TaskGroup::shutdown). The accept
+//!    loop sees the request ([`shutdown_requested`](anyio::shutdown_requested)), stops
+//!    accepting and drops the listener, so new connections are refused; each connection
+//!    finishes the request in flight through hyper's `graceful_shutdown`
+//!    ([`with_graceful_shutdown`](anyio::with_graceful_shutdown)) and closes; the health job
+//!    stops. Whatever still runs when [`Config::grace`] ends is cancelled.
+//!
+//! None of them needed `anyio::run` or any other setup: anyio finds the tokio runtime the
+//! service already runs on, including inside plain `tokio::spawn`ed tasks. Cancellation is
+//! delivered by dropping futures, so hyper's client futures are cancelled without knowing
+//! anything about anyio.
+//!
+//! [`Stats`] records what a test needs to check all five: the peak number of requests inside
+//! the limiter, how many upstream calls were cancelled before they finished, how many
+//! requests were answered, and the health job's checks, failures and restarts.
 //!
 //! ```no_run
-//! # async fn example() -> std::io::Result<()> {
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use anyio::signal::{open_signal_receiver, Signal};
 //! use anyio_example_tokio_service::{Config, Service};
 //! use std::time::Duration;
 //!
@@ -36,9 +57,16 @@
 //!     upstreams: vec!["127.0.0.1:8001".parse().unwrap(), "127.0.0.1:8002".parse().unwrap()],
 //!     max_in_flight: 64,
 //!     deadline: Duration::from_millis(300),
+//!     grace: Duration::from_secs(5),
+//!     ..Config::default()
 //! };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
-//! Service::new(config).serve(listener).await
+//! let mut signals = open_signal_receiver(&[Signal::Terminate, Signal::Interrupt])?;
+//! let stop = async move {
+//!     signals.receive().await;
+//! };
+//! Service::new(config).run(listener, stop).await?;
+//! # Ok(())
 //! # }
 //! ```
 
@@ -46,7 +74,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,7 +88,15 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 pub mod client;
+mod health;
+mod run;
+mod stats;
 pub mod upstream;
+
+pub use health::HealthCheck;
+pub use stats::Stats;
+
+use stats::UpstreamCall;
 
 /// The service's settings.
 #[derive(Debug, Clone)]
@@ -73,73 +108,23 @@ pub struct Config {
     /// How long a request may take, queueing for the limiter included, before it is answered
     /// with `504 Gateway Timeout`.
     pub deadline: Duration,
+    /// Step 5: how long a graceful shutdown lets requests in flight finish before it cancels
+    /// them ([`Service::run`]).
+    pub grace: Duration,
+    /// Step 4: the supervised upstream health check ([`Service::run`]).
+    pub health: HealthCheck,
 }
 
-/// Counters the handler keeps, for tests and monitoring.
-#[derive(Debug, Default)]
-pub struct Stats {
-    in_flight: AtomicUsize,
-    peak_in_flight: AtomicUsize,
-    upstream_calls: AtomicUsize,
-    upstream_calls_cancelled: AtomicUsize,
-}
-
-impl Stats {
-    /// The most requests that were inside the limiter at the same time.
-    pub fn peak_in_flight(&self) -> usize {
-        self.peak_in_flight.load(Ordering::SeqCst)
-    }
-
-    /// How many upstream calls were started.
-    pub fn upstream_calls(&self) -> usize {
-        self.upstream_calls.load(Ordering::SeqCst)
-    }
-
-    /// How many upstream calls were cancelled (dropped before they finished): the losers of
-    /// each race, and every call still running when a deadline fired.
-    pub fn upstream_calls_cancelled(&self) -> usize {
-        self.upstream_calls_cancelled.load(Ordering::SeqCst)
-    }
-
-    fn enter(&self) -> InFlight<'_> {
-        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
-        InFlight(self)
-    }
-}
-
-/// One request inside the limiter; leaves on drop, however the request ends.
-struct InFlight<'a>(&'a Stats);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// One upstream call. Cancellation drops the call's future, so a call dropped before it was
-/// marked finished is one that was cancelled.
-struct UpstreamCall<'a> {
-    stats: &'a Stats,
-    finished: bool,
-}
-
-impl<'a> UpstreamCall<'a> {
-    fn start(stats: &'a Stats) -> UpstreamCall<'a> {
-        stats.upstream_calls.fetch_add(1, Ordering::SeqCst);
-        UpstreamCall {
-            stats,
-            finished: false,
-        }
-    }
-}
-
-impl Drop for UpstreamCall<'_> {
-    fn drop(&mut self) {
-        if !self.finished {
-            self.stats
-                .upstream_calls_cancelled
-                .fetch_add(1, Ordering::SeqCst);
+impl Default for Config {
+    /// No upstreams, 64 requests at once, a 300 ms deadline, a 5 s grace period, and the
+    /// default [`HealthCheck`].
+    fn default() -> Config {
+        Config {
+            upstreams: Vec::new(),
+            max_in_flight: 64,
+            deadline: Duration::from_millis(300),
+            grace: Duration::from_secs(5),
+            health: HealthCheck::default(),
         }
     }
 }
@@ -154,7 +139,7 @@ pub struct Service {
 }
 
 impl Service {
-    /// A service with `config`, ready to [`serve`](Service::serve).
+    /// A service with `config`, ready to [`run`](Service::run).
     pub fn new(config: Config) -> Arc<Service> {
         Arc::new(Service {
             // Step 1 added this. `max(1)`: a limiter with no tokens lets nobody through.
@@ -164,13 +149,15 @@ impl Service {
         })
     }
 
-    /// The handler's counters.
+    /// The service's counters.
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
 
-    /// Accepts connections on `listener` and serves each on its own tokio task, until
-    /// accepting fails.
+    /// The accept loop as it was before Step 4: accepts connections on `listener` and serves
+    /// each on its own detached tokio task, until accepting fails. No health job, no graceful
+    /// shutdown: dropping this future stops accepting but leaves the connection tasks
+    /// running. [`run`](Service::run) replaces it; it stays for comparison.
     ///
     /// # Errors
     ///
@@ -181,10 +168,12 @@ impl Service {
 
     /// Routes one request.
     async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        match (request.method(), request.uri().path()) {
-            (&Method::GET, "/quote") => self.quote().await,
+        let response = match (request.method(), request.uri().path()) {
+            (&Method::GET, "/quote") => self.clone().quote().await,
             _ => text(StatusCode::NOT_FOUND, "no such route\n"),
-        }
+        };
+        self.stats.answered();
+        response
     }
 
     /// `GET /quote`: the first quote any upstream gives, within the deadline.

@@ -33,6 +33,7 @@ async fn fastest_upstream_wins_and_the_other_call_is_cancelled() {
         upstreams: vec![slow, fast],
         max_in_flight: 4,
         deadline: Duration::from_secs(1),
+        ..Config::default()
     })
     .await;
 
@@ -57,6 +58,7 @@ async fn upstreams_slower_than_the_deadline_give_504() {
         upstreams: vec![a, b],
         max_in_flight: 4,
         deadline: Duration::from_millis(50),
+        ..Config::default()
     })
     .await;
 
@@ -84,6 +86,7 @@ async fn concurrent_requests_stay_within_the_limiter() {
         max_in_flight: LIMIT,
         // Room for REQUESTS / LIMIT waves of ~20 ms each.
         deadline: Duration::from_secs(2),
+        ..Config::default()
     })
     .await;
 
@@ -105,6 +108,7 @@ async fn unknown_route_is_404() {
         upstreams: Vec::new(),
         max_in_flight: 1,
         deadline: Duration::from_secs(1),
+        ..Config::default()
     })
     .await;
     let (status, _) = client::get(addr, "/nope").await.unwrap();
@@ -127,6 +131,7 @@ async fn a_failing_upstream_does_not_stop_the_other() {
         upstreams: vec![down, up],
         max_in_flight: 4,
         deadline: Duration::from_secs(1),
+        ..Config::default()
     })
     .await;
     let (status, body) = client::get(addr, "/quote").await.unwrap();
@@ -137,6 +142,7 @@ async fn a_failing_upstream_does_not_stop_the_other() {
         upstreams: vec![down, down],
         max_in_flight: 4,
         deadline: Duration::from_secs(1),
+        ..Config::default()
     })
     .await;
     let (status, body) = client::get(addr, "/quote").await.unwrap();

@@ -75,6 +75,20 @@ async fn serve_until_signal(
     let mut signals = open_signal_receiver(&[Signal::Terminate, Signal::Interrupt])?;
     println!("listening on {}", listener.local_addr()?);
     std::io::stdout().flush()?;
+    // An operator's view (and the end-to-end test's cue): the requests being worked on.
+    let watched = service.clone();
+    tokio::spawn(async move {
+        let mut shown = 0;
+        loop {
+            let now = watched.stats().in_flight();
+            if now != shown {
+                shown = now;
+                println!("in flight: {now}");
+                let _ = std::io::stdout().flush();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    });
     let stop = async move {
         if let Some(signal) = signals.receive().await {
             eprintln!("{signal:?}: shutting down, {GRACE:?} for requests in flight");

@@ -33,6 +33,11 @@ impl Stats {
         self.requests.load(Ordering::SeqCst)
     }
 
+    /// How many requests are inside the limiter now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
     /// The most requests that were inside the limiter at the same time.
     pub fn peak_in_flight(&self) -> usize {
         self.peak_in_flight.load(Ordering::SeqCst)

@@ -6,44 +6,18 @@ use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyio::Event;
-use anyio_example_tokio_service::{client, upstream, Config, Service};
+use anyio_example_tokio_service::{client, upstream, Config};
 use hyper::StatusCode;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+mod common;
+
+use common::{start, wait_until};
+
 const QUOTE: &str = "slow quote";
-
-/// Runs the service with `config` on a loopback port until `stop` is set.
-async fn start(config: Config) -> (SocketAddr, Arc<Service>, Arc<Event>, JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let service = Service::new(config);
-    let stop = Arc::new(Event::new());
-    let stopped = stop.clone();
-    let running = tokio::spawn(
-        service
-            .clone()
-            .run(listener, async move { stopped.wait().await }),
-    );
-    let running = tokio::spawn(async move { running.await.unwrap().unwrap() });
-    (addr, service, stop, running)
-}
-
-/// Waits until `done` holds, checking every few milliseconds, for at most `limit`.
-async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
-    let waited = timeout(limit, async {
-        while !done() {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    })
-    .await;
-    assert!(waited.is_ok(), "condition not reached within {limit:?}");
-}
 
 /// Connects to `addr` until a connection is refused, for at most `limit`.
 async fn wait_until_refused(addr: SocketAddr, limit: Duration) {

@@ -363,3 +363,35 @@ async fn a_healthy_run_resets_the_backoff() {
         [0, 1, 3, 9, 11].map(Duration::from_secs)
     );
 }
+
+#[anyio::test(autojump)]
+async fn a_failure_before_started_left_unclaimed_by_a_dropped_caller_goes_to_the_handler() {
+    let reports = log();
+    let seen = reports.clone();
+    let running = Flag::new();
+    let ran = running.clone();
+    let result = task_group(|tg| async move {
+        let mut start = Box::pin(
+            tg.task()
+                .on_failure(move |failure: ChildFailure<&str>| {
+                    seen.lock().unwrap().push(failure.to_string());
+                })
+                .start(move |_status: anyio::TaskStatus<()>| async move {
+                    ran.set();
+                    Err("failed before started")
+                }),
+        );
+        // Polled by hand until the task ran and failed, its failure left for this caller ...
+        while !running.is_set() {
+            assert!(futures::poll!(start.as_mut()).is_pending());
+            anyio::checkpoint().await;
+        }
+        sleep(Duration::from_millis(10)).await;
+        // ... which is dropped (as by a foreign `select!`) without taking it.
+        drop(start);
+        Ok::<_, &str>("the group went on")
+    })
+    .await;
+    assert_eq!(result, Ok("the group went on"));
+    assert_eq!(entries(&reports), ["task failed: failed before started"]);
+}

@@ -342,7 +342,8 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
     /// The handler runs once, on the thread where the child ended, and should not block. A
     /// handler that panics fails the group with that panic. With
     /// [`start`](TaskBuilder::start), it takes the failures after `started`; earlier ones go
-    /// to the caller of `start` as always.
+    /// to the caller of `start` as always (to the handler if that caller went away without
+    /// taking it).
     ///
     /// # Examples
     ///
@@ -406,7 +407,7 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
                 },
             ),
             Some(handler) => {
-                let route = ToHandler(handler);
+                let route = ToHandler::new(handler);
                 group.spawn_child(root, future, SoonFinisher { shared, route })
             }
         }
@@ -458,7 +459,7 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
                 group.spawn_child(root, future, finisher)?;
             }
             Some(handler) => {
-                let route = ToHandler(handler);
+                let route = ToHandler::new(handler);
                 let finisher = SpawnFinisher {
                     shared,
                     slot: slot.clone(),
@@ -525,7 +526,7 @@ impl<E: Send + 'static> TaskBuilder<'_, E> {
                 group.spawn_child(root, future, finisher)?;
             }
             Some(handler) => {
-                let route = ToHandler(handler);
+                let route = ToHandler::new(handler);
                 let finisher = StartFinisher {
                     slot: slot_for_task,
                     shared,

@@ -9,7 +9,7 @@ use atomic_waker::AtomicWaker;
 
 use super::error::StartError;
 use super::outcome::{Finish, Outcome};
-use super::route::FailureRoute;
+use super::route::{handle, FailureHandler, FailureRoute};
 use super::shared::{Failure, GroupShared};
 use super::task_result::TaskResult;
 use crate::cancel::node::{lock, Node};
@@ -36,6 +36,9 @@ enum StartEnd<E> {
 pub(crate) struct StartSlot<V, E> {
     state: Mutex<StartState<V, E>>,
     waker: AtomicWaker,
+    /// The task's failure handler, while a failure left for the caller waits there: if the
+    /// caller goes away without taking it, the handler gets it, not the group.
+    handler: Mutex<Option<FailureHandler<E>>>,
 }
 
 impl<V, E> StartSlot<V, E> {
@@ -43,6 +46,7 @@ impl<V, E> StartSlot<V, E> {
         Arc::new(StartSlot {
             state: Mutex::new(StartState::Waiting),
             waker: AtomicWaker::new(),
+            handler: Mutex::new(None),
         })
     }
 
@@ -51,6 +55,16 @@ impl<V, E> StartSlot<V, E> {
             *lock(&self.state),
             StartState::Started(_) | StartState::Delivered
         )
+    }
+
+    /// A failure nobody will take from the slot: the parked handler's if there is one (what
+    /// is left is a panic of the handler), else the group's.
+    fn route_unclaimed(&self, failure: Option<Failure<E>>) -> Option<Failure<E>> {
+        let failure = failure?;
+        match lock(&self.handler).take() {
+            Some(handler) => handle(handler, failure),
+            None => Some(failure),
+        }
     }
 
     /// Hands the end of a task that never started to its caller; gives it back when the
@@ -176,17 +190,21 @@ where
             self.route.child_done(&self.shared, failure);
             return;
         }
-        let unclaimed = self.slot.end(match outcome {
+        let end = match outcome {
             Outcome::Completed(result) => match result.into_result() {
                 Ok(_) => StartEnd::NotStarted,
                 Err(error) => StartEnd::Failed(error),
             },
             Outcome::Cancelled => StartEnd::Cancelled,
             Outcome::Panicked(payload) => StartEnd::Panicked(payload),
-        });
-        // The caller went away: a failure is not lost, it goes to the group.
+        };
+        let mut route = self.route;
+        // Parked before the end is published, so a caller dropped right after it finds it.
+        *lock(&self.slot.handler) = route.take_handler();
+        let unclaimed = self.slot.end(end);
+        // The caller went away: a failure is not lost, it goes to the handler or the group.
         let failure = unclaimed.and_then(StartEnd::into_failure);
-        self.route.child_done(&self.shared, failure);
+        route.child_done(&self.shared, self.slot.route_unclaimed(failure));
     }
 }
 
@@ -233,7 +251,7 @@ impl<V, E> Drop for StartWait<V, E> {
             // can hand its value to nobody.
             None => self.task.cancel(),
             Some(end) => {
-                if let Some(failure) = end.into_failure() {
+                if let Some(failure) = self.slot.route_unclaimed(end.into_failure()) {
                     self.shared.fail(failure);
                 }
             }

@@ -11,7 +11,9 @@ use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
 /// Runs the service with `config` on a loopback port until `stop` is set.
-pub(crate) async fn start(config: Config) -> (SocketAddr, Arc<Service>, Arc<Event>, JoinHandle<()>) {
+pub(crate) async fn start(
+    config: Config,
+) -> (SocketAddr, Arc<Service>, Arc<Event>, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let service = Service::new(config);

@@ -395,3 +395,25 @@ async fn a_failure_before_started_left_unclaimed_by_a_dropped_caller_goes_to_the
     assert_eq!(result, Ok("the group went on"));
     assert_eq!(entries(&reports), ["task failed: failed before started"]);
 }
+
+#[anyio::test(autojump)]
+async fn a_graceful_shutdown_stops_the_restarts_at_once() {
+    let starts = Arc::new(Mutex::new(Vec::new()));
+    let origin = current_time();
+    let job = flaky_job(u32::MAX, false, starts.clone(), origin);
+    let result = task_group(|tg| async move {
+        tg.start_soon(
+            Supervisor::new()
+                .backoff(Backoff::constant(Duration::from_secs(10)))
+                .run(job),
+        )?;
+        sleep(Duration::from_secs(15)).await;
+        tg.shutdown(Duration::from_secs(60));
+        Ok::<_, io::Error>(())
+    })
+    .await;
+    assert!(result.is_ok());
+    // Attempts at 0 s and 10 s; the backoff after the second ended with the request.
+    assert_eq!(starts.lock().unwrap().len(), 2);
+    assert_eq!(current_time() - origin, Duration::from_secs(15));
+}

@@ -26,6 +26,7 @@ mod stream_io_poll;
 mod streams_conformance;
 mod streams_io;
 mod streams_wrappers;
+mod supervised_server;
 mod tls;
 mod tls_deadlines;
 mod tls_io;

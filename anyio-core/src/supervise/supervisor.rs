@@ -2,12 +2,14 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::panic::resume_unwind;
+use std::pin::pin;
 use std::time::{Duration, Instant};
 
 use super::backoff::Backoff;
 use super::catch_panic::CatchPanic;
 use super::failure::ChildFailure;
-use crate::task_group::TaskResult;
+use crate::task_group::shutdown::unless_shutdown;
+use crate::task_group::{is_shutdown_requested, shutdown_requested, TaskResult};
 use crate::time::{current_time, sleep};
 
 /// The failure handler of a [`Supervisor`].
@@ -185,6 +187,12 @@ impl<E> Supervisor<E> {
     /// Cancelling the supervisor (its group, say) cancels the running attempt or the backoff
     /// wait, and nothing restarts: a cancelled attempt is not a failure.
     ///
+    /// A graceful shutdown of an enclosing group ([`TaskGroup::shutdown`](crate::TaskGroup::shutdown))
+    /// stops the restarts: the running attempt goes on (it may watch
+    /// [`shutdown_requested`](crate::shutdown_requested) itself), a backoff wait ends at once,
+    /// and the supervisor returns `Ok(())` when the attempt ends, whatever its end (a failure
+    /// is still reported to [`on_failure`](Supervisor::on_failure)).
+    ///
     /// # Examples
     ///
     /// See [`Supervisor`].
@@ -210,17 +218,29 @@ impl<E> Supervisor<E> {
             if now.saturating_duration_since(started) >= self.backoff.max() || failure.is_none() {
                 consecutive_failures = 0;
             }
-            if let Some(failure) = failure {
+            if let Some(failure) = &failure {
                 if let Some(handler) = self.on_failure.as_mut() {
-                    handler(&failure);
+                    handler(failure);
                 }
+            }
+            // A service going down restarts nothing; the failure was reported.
+            if is_shutdown_requested() {
+                return Ok(());
+            }
+            if let Some(failure) = failure {
                 if !self.may_restart(&mut restarts, now) {
                     return match failure {
                         ChildFailure::Error(error) => Err(error),
                         ChildFailure::Panic(payload) => resume_unwind(payload),
                     };
                 }
-                sleep(self.backoff.delay(consecutive_failures)).await;
+                let backoff = sleep(self.backoff.delay(consecutive_failures));
+                if unless_shutdown(backoff, pin!(shutdown_requested()))
+                    .await
+                    .is_none()
+                {
+                    return Ok(());
+                }
                 consecutive_failures = consecutive_failures.saturating_add(1);
             } else {
                 // A clean exit of a permanent child restarts at once, but still yields.

@@ -164,10 +164,20 @@ fn semaphore(c: &mut Criterion) {
             })
         });
     });
+    peer_semaphores(&mut group, &rt);
+    group.finish();
+}
+
+/// The peers' semaphores with `PERMITS` permits, the references of the semaphore and the
+/// limiter groups.
+fn peer_semaphores(
+    group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    rt: &tokio::runtime::Runtime,
+) {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(PERMITS));
     group.bench_function("tokio Semaphore", |b| {
         b.iter_custom(|iters| {
-            tokio_rounds(&rt, iters, || {
+            tokio_rounds(rt, iters, || {
                 let semaphore = semaphore.clone();
                 async move {
                     for _ in 0..ROUNDS {
@@ -180,7 +190,7 @@ fn semaphore(c: &mut Criterion) {
     let semaphore = Arc::new(async_lock::Semaphore::new(PERMITS));
     group.bench_function("async-lock Semaphore", |b| {
         b.iter_custom(|iters| {
-            tokio_rounds(&rt, iters, || {
+            tokio_rounds(rt, iters, || {
                 let semaphore = semaphore.clone();
                 async move {
                     for _ in 0..ROUNDS {
@@ -190,7 +200,6 @@ fn semaphore(c: &mut Criterion) {
             })
         });
     });
-    group.finish();
 }
 
 fn capacity_limiter(c: &mut Criterion) {
@@ -212,32 +221,7 @@ fn capacity_limiter(c: &mut Criterion) {
             })
         });
     });
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(PERMITS));
-    group.bench_function("tokio Semaphore", |b| {
-        b.iter_custom(|iters| {
-            tokio_rounds(&rt, iters, || {
-                let semaphore = semaphore.clone();
-                async move {
-                    for _ in 0..ROUNDS {
-                        drop(black_box(semaphore.acquire().await.expect("never closed")));
-                    }
-                }
-            })
-        });
-    });
-    let semaphore = Arc::new(async_lock::Semaphore::new(PERMITS));
-    group.bench_function("async-lock Semaphore", |b| {
-        b.iter_custom(|iters| {
-            tokio_rounds(&rt, iters, || {
-                let semaphore = semaphore.clone();
-                async move {
-                    for _ in 0..ROUNDS {
-                        drop(black_box(semaphore.acquire().await));
-                    }
-                }
-            })
-        });
-    });
+    peer_semaphores(&mut group, &rt);
     group.finish();
 }
 

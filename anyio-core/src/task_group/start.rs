@@ -200,7 +200,9 @@ where
         };
         let mut route = self.route;
         // Parked before the end is published, so a caller dropped right after it finds it.
-        *lock(&self.slot.handler) = route.take_handler();
+        if let Some(handler) = route.take_handler() {
+            *lock(&self.slot.handler) = Some(handler);
+        }
         let unclaimed = self.slot.end(end);
         // The caller went away: a failure is not lost, it goes to the handler or the group.
         let failure = unclaimed.and_then(StartEnd::into_failure);

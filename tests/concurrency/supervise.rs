@@ -370,6 +370,9 @@ async fn a_failure_before_started_left_unclaimed_by_a_dropped_caller_goes_to_the
     let seen = reports.clone();
     let running = Flag::new();
     let ran = running.clone();
+    // The task fails only when told to, so that it cannot end while the caller polls it.
+    let fail_now = Arc::new(anyio::Event::new());
+    let told = fail_now.clone();
     let result = task_group(|tg| async move {
         let mut start = Box::pin(
             tg.task()
@@ -378,14 +381,18 @@ async fn a_failure_before_started_left_unclaimed_by_a_dropped_caller_goes_to_the
                 })
                 .start(move |_status: anyio::TaskStatus<()>| async move {
                     ran.set();
+                    told.wait().await;
                     Err("failed before started")
                 }),
         );
-        // Polled by hand until the task ran and failed, its failure left for this caller ...
+        // Polled by hand until the task runs (it waits to be told to fail) ...
         while !running.is_set() {
             assert!(futures::poll!(start.as_mut()).is_pending());
             anyio::checkpoint().await;
         }
+        // ... then it fails, its failure left for this caller: the virtual clock moves only
+        // once the task has ended and reported ...
+        fail_now.set();
         sleep(Duration::from_millis(10)).await;
         // ... which is dropped (as by a foreign `select!`) without taking it.
         drop(start);
